@@ -1,0 +1,130 @@
+//! The public Rust API: an engine over one snapshot. The JavaScript API mirrors it.
+
+use serde::Serialize;
+
+use crate::audit::{self, AuditReport};
+use crate::bundle::LoadedBundle;
+use crate::create::{self, TokenSpec};
+use crate::preview::{self, PreviewReport, ReplayRequest};
+use crate::decision::{Decision, Explanation};
+use crate::error::Error;
+use crate::pipeline::{self, Request};
+use crate::snapshot::Snapshot;
+use crate::state::CompiledState;
+use crate::time::Timestamp;
+
+/// Verifies tokens and evaluates policies against one snapshot.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub(crate) snapshot: Snapshot,
+    /// Set when the snapshot came from a signed bundle.
+    pub(crate) bundle: Option<LoadedBundle>,
+}
+
+/// Counts and times of the loaded snapshot (`engine.info()`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    pub profile: String,
+    pub issued_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    pub tokens: usize,
+    pub principals: usize,
+    pub workspaces: usize,
+    pub projects: usize,
+    pub repositories: usize,
+    pub policies: usize,
+    pub routes: usize,
+    pub signed: bool,
+    /// Bytes of the loaded bundle (0 for an unsigned state snapshot).
+    pub bundle_bytes: usize,
+}
+
+impl Engine {
+    /// An engine over an unsigned state (admin previews, tests, scripts).
+    ///
+    /// # Errors
+    /// `Error::State` with the JSON path of the first problem.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::{Engine, Request, Timestamp};
+    /// let engine = Engine::from_state_json(r#"{"issued_at": "2026-11-22T10:00:00Z"}"#).unwrap();
+    /// let now = Timestamp::parse("2026-11-22T11:00:00Z").unwrap();
+    /// let d = engine.check(&Request::new("GET", "/2.0/user"), now);
+    /// assert_eq!(d.reason.code(), "no_credentials");
+    /// ```
+    pub fn from_state_json(json: &str) -> Result<Engine, Error> {
+        Ok(Engine::from_snapshot(CompiledState::from_json(json)?.into_snapshot()))
+    }
+
+    /// An engine over a snapshot built elsewhere (a verified bundle).
+    #[must_use]
+    pub fn from_snapshot(snapshot: Snapshot) -> Engine {
+        Engine { snapshot, bundle: None }
+    }
+
+    /// The snapshot decisions are made from.
+    #[must_use]
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Decides one request at `now`. Never fails: problems are denies.
+    #[must_use]
+    pub fn check(&self, request: &Request, now: Timestamp) -> Decision {
+        pipeline::evaluate(&self.snapshot, request, now, None)
+    }
+
+    /// Decides one request and reports every step taken.
+    #[must_use]
+    pub fn explain(&self, request: &Request, now: Timestamp) -> Explanation {
+        let mut steps = Vec::new();
+        let decision = pipeline::evaluate(&self.snapshot, request, now, Some(&mut steps));
+        Explanation { decision, steps }
+    }
+
+    /// The impact of a proposed state or policy change (JSON) on every token, and on `replay`.
+    ///
+    /// # Errors
+    /// A proposal that cannot be read, with its JSON path.
+    pub fn preview(&self, proposal_json: &str, replay: &[ReplayRequest], now: Timestamp) -> Result<PreviewReport, Error> {
+        let proposed = preview::proposed_snapshot(&self.snapshot, proposal_json)?;
+        Ok(preview::preview(&self.snapshot, &proposed, replay, now))
+    }
+
+    /// Findings over the whole token estate at `now`.
+    #[must_use]
+    pub fn audit(&self, now: Timestamp, expiring_within_days: u32) -> AuditReport {
+        audit::audit(&self.snapshot, now, expiring_within_days)
+    }
+
+    /// Whether `actor` may create the token `spec` describes, as a decision.
+    ///
+    /// # Errors
+    /// A spec with an unknown scope or resource, or an unreadable expiry.
+    pub fn can_create_token(&self, actor: &str, spec: &TokenSpec, now: Timestamp) -> Result<Decision, Error> {
+        create::can_create(&self.snapshot, actor, spec, now)
+    }
+
+    /// Counts and times.
+    #[must_use]
+    pub fn info(&self) -> Info {
+        let s = &self.snapshot;
+        Info {
+            profile: s.profile.name().to_string(),
+            issued_at: s.meta.issued_at.to_string(),
+            expires_at: s.expires_at.map(|t| t.to_string()),
+            tokens: s.tokens.len(),
+            principals: s.meta.directory.principals.len(),
+            workspaces: s.meta.directory.workspaces.len(),
+            projects: s.meta.directory.projects.len(),
+            repositories: s.meta.directory.repositories.len(),
+            policies: s.meta.policies.listed.len(),
+            routes: s.meta.profile.routes.len(),
+            signed: s.expires_at.is_some(),
+            bundle_bytes: self.bundle.as_ref().map_or(0, |b| b.bytes),
+        }
+    }
+}

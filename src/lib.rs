@@ -1,0 +1,48 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Organization
+//!
+//! The modules follow the decision pipeline (docs/pipeline.md):
+//! - [`state`]: the state JSON in, checked, with JSON paths in every error;
+//! - `profile`: scope catalogue, implications and route table (OpenAPI importer, Bitbucket built-in);
+//! - `pipeline`: client IP, credentials, token state, policy gates, route, scopes, resource,
+//!   permission; one [`Decision`] out, and a trace for [`Engine::explain`];
+//! - `bundle`: the signed digest bundle and its deltas, read zero-copy;
+//! - `preview`, `audit`, `create`: the admin questions;
+//! - `wasm` (wasm32 only): the thin WebAssembly binding.
+
+mod audit;
+mod bundle;
+mod create;
+mod decision;
+mod directory;
+mod engine;
+mod error;
+mod pipeline;
+mod policy;
+mod preview;
+mod profile;
+mod snapshot;
+pub mod state;
+mod time;
+mod token;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenSummary};
+pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey};
+pub use audit::{AuditReport, Finding, FindingKind, Severity};
+pub use create::TokenSpec;
+pub use engine::{Engine, Info};
+pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
+pub use error::{BundleError, Error};
+pub use pipeline::{Headers, Request};
+pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
+pub use profile::{is_read_method, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
+pub use snapshot::{Meta, MemoryTokens, Snapshot, TokenSource};
+pub use state::CompiledState;
+pub use time::Timestamp;
+pub use token::{
+    checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, AccessMode, Binding, MintedToken,
+    TokenFormat, TokenKind, TokenRecord,
+};

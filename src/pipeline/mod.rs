@@ -1,0 +1,435 @@
+//! The decision pipeline (DESIGN.md §1), one step per function, in order. Every step fails
+//! closed: the first step that says no decides, and nothing after it runs.
+
+mod client_ip;
+mod credential;
+mod request;
+
+pub use credential::Credential;
+pub use request::{Headers, Request};
+
+use std::net::IpAddr;
+
+use crate::decision::{Decision, Effect, Reason, Required, Step, TokenSummary};
+use crate::directory::{Level, Principal, ResourceKey};
+use crate::policy::{ip_allowed, PasswordAuth, Policy, Switch, UnknownRoute};
+use crate::profile::{is_read_method, RouteMatch};
+use crate::snapshot::Snapshot;
+use crate::time::{Timestamp, DAY};
+use crate::token::{digest_token, parse_prefix, AccessMode, Binding, TokenFormat, TokenKind, TokenRecord};
+
+/// The username Git clients send with access tokens.
+pub const TOKEN_AUTH_USER: &str = "x-token-auth";
+
+/// Collects the trace only when asked: no formatting on the hot path otherwise.
+struct Trace<'a>(Option<&'a mut Vec<Step>>);
+
+impl Trace<'_> {
+    fn step(&mut self, step: &'static str, ok: bool, detail: impl FnOnce() -> String) {
+        if let Some(steps) = self.0.as_deref_mut() {
+            steps.push(Step { step, ok, detail: detail() });
+        }
+    }
+}
+
+/// Decides `request` against `snapshot` at `now`; with `steps`, records the trace.
+pub fn evaluate(snapshot: &Snapshot, request: &Request, now: Timestamp, steps: Option<&mut Vec<Step>>) -> Decision {
+    let mut trace = Trace(steps);
+    let mut ctx = Context { snapshot, request, now, decision: Decision::new(Reason::InternalError, "") };
+    let reason = ctx.run(&mut trace);
+    ctx.finish(reason, &mut trace)
+}
+
+/// Decides `request` as if it carried `token` (a replayed request that names a token id,
+/// never a secret): everything from the token's state on, credentials aside.
+pub fn evaluate_as(snapshot: &Snapshot, request: &Request, token: &TokenRecord, now: Timestamp) -> Decision {
+    let mut trace = Trace(None);
+    let mut ctx = Context { snapshot, request, now, decision: Decision::new(Reason::InternalError, "") };
+    let verdict = ctx.freshness(&mut trace).and_then(|()| {
+        let ip = ctx.client_ip(&mut trace);
+        ctx.after_lookup(token, ip, &mut trace)
+    });
+    let reason = match verdict {
+        Ok(()) => (Reason::Ok, "the token may make this request".into()),
+        Err(stopped) => stopped,
+    };
+    ctx.finish(reason, &mut trace)
+}
+
+/// A token's standing with no request: its state, its principal, and the policy gates that do
+/// not depend on the request (kinds; not addresses). What `preview` compares.
+pub fn standing(snapshot: &Snapshot, token: &TokenRecord, now: Timestamp) -> (Reason, String, String) {
+    let request = Request::default();
+    let mut trace = Trace(None);
+    let ctx = Context { snapshot, request: &request, now, decision: Decision::new(Reason::InternalError, "") };
+    let principal = ctx.principal_of(token);
+    let policy = snapshot.meta.policies.for_principal(principal);
+    let verdict = ctx
+        .token_state(token, policy, &mut trace)
+        .and_then(|()| ctx.principal_step(token, principal, &mut trace))
+        .and_then(|()| ctx.kind_gates(token, policy));
+    match verdict {
+        Ok(()) => (Reason::Ok, "usable".into(), policy.name.clone()),
+        Err((reason, message)) => (reason, message, policy.name.clone()),
+    }
+}
+
+struct Context<'a> {
+    snapshot: &'a Snapshot,
+    request: &'a Request,
+    now: Timestamp,
+    /// Filled in as steps learn things; its reason and message are set at the end.
+    decision: Decision,
+}
+
+/// A step's verdict: go on, or stop with this reason and sentence.
+type Verdict<T> = Result<T, (Reason, String)>;
+
+fn stop<T>(reason: Reason, message: impl Into<String>) -> Verdict<T> {
+    Err((reason, message.into()))
+}
+
+impl<'a> Context<'a> {
+    fn run(&mut self, trace: &mut Trace<'_>) -> (Reason, String) {
+        match self.pipeline(trace) {
+            Ok(()) => (Reason::Ok, "the token may make this request".into()),
+            Err(stopped) => stopped,
+        }
+    }
+
+    fn finish(mut self, (reason, message): (Reason, String), trace: &mut Trace<'_>) -> Decision {
+        let mut effect = reason.effect();
+        if reason == Reason::RouteUnknown && self.snapshot.meta.unknown_route == UnknownRoute::Defer {
+            effect = Effect::Defer;
+        }
+        trace.step("decision", effect == Effect::Allow, || format!("{:?} {}: {message}", effect, reason.code()).to_lowercase());
+        self.decision.effect = effect;
+        self.decision.allow = effect == Effect::Allow;
+        self.decision.reason = reason;
+        self.decision.message = message;
+        self.decision
+    }
+
+    fn pipeline(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
+        self.freshness(trace)?;
+        let client_ip = self.client_ip(trace);
+        let credential = credential::parse(&self.request.headers);
+        let (secret, basic_user) = match credential {
+            Credential::None => {
+                trace.step("credential", false, || "no Authorization header".into());
+                return self.anonymous(trace);
+            }
+            Credential::Malformed(why) => {
+                trace.step("credential", false, || why.into());
+                return stop(Reason::MalformedCredentials, format!("the Authorization header cannot be read: {why}"));
+            }
+            Credential::Bearer(token) => {
+                trace.step("credential", true, || "Bearer token".into());
+                (token, None)
+            }
+            Credential::Basic { user, secret } => {
+                trace.step("credential", true, || format!("Basic credentials for `{user}`"));
+                (secret, Some(user))
+            }
+        };
+        let format = token_format(&secret, trace)?;
+        let token = self.lookup(&secret, format, basic_user.as_deref(), trace)?;
+        self.after_lookup(&token, client_ip, trace)
+    }
+
+    /// Everything after the credential names a token: state, principal, policy, route, scopes.
+    fn after_lookup(&mut self, token: &TokenRecord, client_ip: Option<IpAddr>, trace: &mut Trace<'_>) -> Verdict<()> {
+        let token = token.clone();
+        self.decision.token = Some(summary(&token));
+        self.decision.expires_at = token.expires_at.map(|t| t.to_string());
+        let principal = self.principal_of(&token);
+        let policy = self.snapshot.meta.policies.for_principal(principal);
+        self.decision.policy = Some(policy.name.clone());
+        self.token_state(&token, policy, trace)?;
+        self.principal_step(&token, principal, trace)?;
+        self.policy_gates(&token, policy, client_ip, trace)?;
+        let route = self.route(trace)?;
+        let satisfied = self.scope_check(&token, &route, trace)?;
+        self.resource_check(&token, &route, trace)?;
+        self.permission_check(&token, principal, &route, satisfied, trace)
+    }
+
+    fn freshness(&self, trace: &mut Trace<'_>) -> Verdict<()> {
+        match self.snapshot.expires_at {
+            Some(expires) if self.now >= expires => {
+                trace.step("bundle", false, || format!("bundle expired at {expires}"));
+                stop(Reason::BundleExpired, format!("the bundle expired at {expires}; load a fresh one"))
+            }
+            Some(expires) => {
+                trace.step("bundle", true, || format!("signed bundle, fresh until {expires}"));
+                Ok(())
+            }
+            None => {
+                trace.step("bundle", true, || "unsigned state snapshot".into());
+                Ok(())
+            }
+        }
+    }
+
+    fn client_ip(&mut self, trace: &mut Trace<'_>) -> Option<IpAddr> {
+        let (ip, source) = client_ip::resolve(&self.snapshot.meta.network, &self.request.headers, self.request.remote_addr.as_deref());
+        self.decision.client_ip = ip.map(|i| i.to_string());
+        trace.step("client_ip", ip.is_some(), || match (ip, source) {
+            (Some(ip), client_ip::Source::Peer) => format!("{ip} (the TCP peer)"),
+            (Some(ip), client_ip::Source::Header(h)) => format!("{ip} (from {} sent by a trusted proxy)", h.name()),
+            (_, client_ip::Source::BadHeader(h)) => format!("unknown: {} from a trusted proxy is unreadable", h.name()),
+            _ => "unknown: no peer address".into(),
+        });
+        ip
+    }
+
+    /// No credentials: only a read of a public repository gets through.
+    fn anonymous(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
+        let route = self.match_route();
+        if let Some(route) = &route {
+            self.decision.required = Some(required(route));
+            let public = route.resource.as_ref().is_some_and(|r| self.snapshot.meta.directory.is_public(r));
+            if public && is_read_method(&self.request.method) {
+                trace.step("route", true, || format!("{} {} reads a public repository", self.request.method, route.template));
+                return stop(Reason::AnonymousPublicRead, "anyone may read a public repository");
+            }
+        }
+        stop(Reason::NoCredentials, "the request carries no credentials")
+    }
+
+    fn lookup(&self, secret: &str, format: TokenFormat, basic_user: Option<&str>, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
+        let digest = digest_token(secret);
+        let Some(token) = self.snapshot.tokens.get(&digest) else {
+            trace.step("digest_lookup", false, || "no token has this digest".into());
+            return match basic_user {
+                Some(user) if format == TokenFormat::Foreign && user != TOKEN_AUTH_USER => self.password(user, trace),
+                _ => stop(Reason::UnknownToken, "the token is not known"),
+            };
+        };
+        trace.step("digest_lookup", true, || format!("token `{}` ({})", token.id, token.kind.as_str()));
+        if let Some(user) = basic_user {
+            let fits = match token.kind.binding() {
+                Binding::Resource => user == TOKEN_AUTH_USER,
+                Binding::User | Binding::ServiceAccount => self.principal_of(&token).is_some_and(|p| p.answers_to(user)),
+                Binding::Organisation => false,
+            };
+            trace.step("basic_username", fits, || format!("username `{user}` {} this token", if fits { "fits" } else { "does not fit" }));
+            if !fits {
+                return stop(Reason::UnknownToken, format!("the token is not valid with the username `{user}`"));
+            }
+        }
+        Ok(token)
+    }
+
+    /// A Basic secret that is no known token is a password: the engine never sees those.
+    fn password(&self, user: &str, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
+        let dir = &self.snapshot.meta.directory;
+        let principal = dir.principals.iter().find(|p| p.answers_to(user));
+        let policy = self.snapshot.meta.policies.for_principal(principal);
+        trace.step("password", policy.password_auth == PasswordAuth::Allow, || format!("a password for `{user}` under policy `{}`", policy.name));
+        if policy.password_auth == PasswordAuth::Disable {
+            stop(Reason::PasswordAuthDisabled, format!("policy `{}` disables password authentication", policy.name))
+        } else {
+            stop(Reason::PasswordAuthDeferred, "a password: the origin decides")
+        }
+    }
+
+    fn principal_of(&self, token: &TokenRecord) -> Option<&'a Principal> {
+        token.principal.as_deref().and_then(|id| self.snapshot.meta.directory.principal(id))
+    }
+
+    fn token_state(&self, token: &TokenRecord, policy: &Policy, trace: &mut Trace<'_>) -> Verdict<()> {
+        let now = self.now;
+        let verdict = if let Some(at) = token.revoked_at.filter(|&at| at <= now) {
+            stop(Reason::TokenRevoked, format!("the token was revoked at {at}"))
+        } else if let Some(at) = token.expires_at.filter(|&at| at <= now) {
+            stop(Reason::TokenExpired, format!("the token expired at {at}"))
+        } else if let Some(limit) = token.created_at.map(|c| c.plus(i64::from(policy.max_token_lifetime_days) * DAY)).filter(|&l| l <= now) {
+            stop(Reason::TokenLifetimeExceedsPolicy, format!("policy `{}` limits tokens to {} days; this one passed that at {limit}", policy.name, policy.max_token_lifetime_days))
+        } else if let Some(cutoff) = policy.revoke_issued_before.filter(|&cut| token.created_at.is_none_or(|c| c < cut)) {
+            stop(Reason::TokenRevoked, format!("policy `{}` revokes every token issued before {cutoff}", policy.name))
+        } else {
+            Ok(())
+        };
+        trace.step("token_state", verdict.is_ok(), || match &verdict {
+            Ok(()) => "not revoked, not expired, within the policy's lifetime".into(),
+            Err((_, m)) => m.clone(),
+        });
+        verdict
+    }
+
+    fn principal_step(&self, token: &TokenRecord, principal: Option<&Principal>, trace: &mut Trace<'_>) -> Verdict<()> {
+        if !matches!(token.kind.binding(), Binding::User | Binding::ServiceAccount) {
+            trace.step("principal", true, || "not bound to a principal".into());
+            return Ok(());
+        }
+        let verdict = match principal {
+            None => stop(Reason::PrincipalInactive, "the token's principal no longer exists"),
+            Some(p) if !p.is_active() => stop(Reason::PrincipalInactive, format!("principal `{}` is {}", p.id, p.status.as_str())),
+            Some(p) if !p.in_any(&self.snapshot.meta.token_permissions.use_tokens) => {
+                stop(Reason::PrincipalLacksPermission, format!("principal `{}` is in no group that may use tokens", p.id))
+            }
+            Some(_) => Ok(()),
+        };
+        trace.step("principal", verdict.is_ok(), || match &verdict {
+            Ok(()) => format!("principal `{}` is active and may use tokens", token.principal.as_deref().unwrap_or_default()),
+            Err((_, m)) => m.clone(),
+        });
+        verdict
+    }
+
+    /// Kinds a policy blocks: API tokens (user API tokens and personal access tokens), app passwords.
+    fn kind_gates(&self, token: &TokenRecord, policy: &Policy) -> Verdict<()> {
+        if policy.api_tokens == Switch::Block && matches!(token.kind, TokenKind::ApiToken | TokenKind::PersonalAccessToken) {
+            stop(Reason::ApiTokensBlocked, format!("policy `{}` blocks API tokens", policy.name))
+        } else if policy.app_passwords == Switch::Block && token.kind == TokenKind::AppPassword {
+            stop(Reason::TokenKindBlocked, format!("policy `{}` blocks app passwords", policy.name))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn policy_gates(&self, token: &TokenRecord, policy: &Policy, client_ip: Option<IpAddr>, trace: &mut Trace<'_>) -> Verdict<()> {
+        let verdict = if let Err(blocked) = self.kind_gates(token, policy) {
+            Err(blocked)
+        } else if !policy.allows_ip(client_ip) {
+            stop(Reason::IpNotAllowed, format!("the client address {} is outside the allowlist of policy `{}`", ip_text(client_ip), policy.name))
+        } else if !ip_allowed(&token.allowed_ips, client_ip) {
+            stop(Reason::IpNotAllowed, format!("the client address {} is outside the token's allowed addresses", ip_text(client_ip)))
+        } else {
+            Ok(())
+        };
+        trace.step("policy", verdict.is_ok(), || match &verdict {
+            Ok(()) => format!("policy `{}` lets this token through from {}", policy.name, ip_text(client_ip)),
+            Err((_, m)) => m.clone(),
+        });
+        verdict
+    }
+
+    fn match_route(&self) -> Option<RouteMatch> {
+        let (path, query) = self.request.path_and_query()?;
+        self.snapshot.profile.match_route(&self.request.method, path, query)
+    }
+
+    fn route(&mut self, trace: &mut Trace<'_>) -> Verdict<RouteMatch> {
+        let Some(route) = self.match_route() else {
+            trace.step("route", false, || format!("no route of profile `{}` matches {} {}", self.snapshot.profile.name(), self.request.method, self.request.url));
+            return stop(Reason::RouteUnknown, format!("no route of profile `{}` matches this request", self.snapshot.profile.name()));
+        };
+        trace.step("route", true, || {
+            let resource = route.resource.as_ref().map_or_else(|| "no resource".to_string(), ToString::to_string);
+            format!("{} {} addressing {resource}", self.request.method.to_ascii_uppercase(), route.template)
+        });
+        self.decision.required = Some(required(&route));
+        Ok(route)
+    }
+
+    /// The set of scopes that satisfied the route (empty for access-mode tokens).
+    fn scope_check(&mut self, token: &TokenRecord, route: &RouteMatch, trace: &mut Trace<'_>) -> Verdict<Vec<String>> {
+        let granted = self.snapshot.profile.closure(&token.scopes);
+        self.decision.granted = Some(granted.clone());
+        if let Some(access) = token.access {
+            let ok = access == AccessMode::ReadWrite || is_read_method(&self.request.method);
+            trace.step("scope", ok, || format!("access mode {} {} {}", access.as_str(), if ok { "allows" } else { "does not allow" }, self.request.method));
+            if !ok {
+                return stop(Reason::ScopeMissing, format!("a {} token cannot make a {} request", access.as_str(), self.request.method.to_ascii_uppercase()));
+            }
+            if token.scopes.is_empty() {
+                return Ok(Vec::new());
+            }
+        }
+        let satisfied = route.any_of.iter().find(|set| set.iter().all(|s| granted.binary_search(s).is_ok()));
+        trace.step("scope", satisfied.is_some(), || match satisfied {
+            Some(set) => format!("granted scopes cover [{}]", set.join(", ")),
+            None => format!("granted [{}] cover none of {}", granted.join(", "), sets_text(&route.any_of)),
+        });
+        match satisfied {
+            Some(set) => Ok(set.clone()),
+            None => stop(Reason::ScopeMissing, format!("the token lacks the scopes this route needs: {}", sets_text(&route.any_of))),
+        }
+    }
+
+    fn resource_check(&self, token: &TokenRecord, route: &RouteMatch, trace: &mut Trace<'_>) -> Verdict<()> {
+        let Some(bound) = &token.resource else {
+            trace.step("resource", true, || "the token is not bound to a resource".into());
+            return Ok(());
+        };
+        let inside = route.resource.as_ref().is_some_and(|r| self.snapshot.meta.directory.contains(bound, r));
+        trace.step("resource", inside, || match &route.resource {
+            Some(r) => format!("{r} is {} {bound}", if inside { "inside" } else { "outside" }),
+            None => format!("the route addresses no resource, and the token is bound to {bound}"),
+        });
+        if inside {
+            Ok(())
+        } else {
+            stop(Reason::ResourceOutOfScope, format!("the token is limited to {bound}"))
+        }
+    }
+
+    fn permission_check(&self, token: &TokenRecord, principal: Option<&Principal>, route: &RouteMatch, satisfied: Vec<String>, trace: &mut Trace<'_>) -> Verdict<()> {
+        let (Some(principal), Some(resource)) = (principal, &route.resource) else {
+            trace.step("permission", true, || "no user permission applies".into());
+            return Ok(());
+        };
+        let needed = match token.access {
+            Some(_) if satisfied.is_empty() => Some(if is_read_method(&self.request.method) { Level::Read } else { Level::Write }),
+            _ => self.snapshot.profile.level_for(&satisfied),
+        };
+        let Some(needed) = needed else {
+            trace.step("permission", true, || "the scopes used need no permission on the resource".into());
+            return Ok(());
+        };
+        let dir = &self.snapshot.meta.directory;
+        let has = dir.level_on(principal, resource);
+        let public_read = needed == Level::Read && dir.is_public(resource);
+        let ok = public_read || has.is_some_and(|l| l >= needed);
+        trace.step("permission", ok, || {
+            format!("`{}` has {} on {resource}, needs {}{}", principal.id, has.map_or("no access", Level::as_str), needed.as_str(), if public_read { " (public repository)" } else { "" })
+        });
+        if ok {
+            Ok(())
+        } else {
+            stop(Reason::PrincipalLacksPermission, format!("`{}` lacks {} permission on {}", principal.id, needed.as_str(), short(resource)))
+        }
+    }
+}
+
+fn token_format(secret: &str, trace: &mut Trace<'_>) -> Verdict<TokenFormat> {
+    let format = parse_prefix(secret);
+    trace.step("token_format", format != TokenFormat::BadChecksum, || match format {
+        TokenFormat::Valid(kind) => format!("scopegate {} token, checksum holds", kind.as_str()),
+        TokenFormat::Foreign => "not a scopegate token: checked by digest only".into(),
+        TokenFormat::BadChecksum => "scopegate prefix but the checksum fails (a typo or a forgery)".into(),
+    });
+    if format == TokenFormat::BadChecksum {
+        return stop(Reason::BadTokenChecksum, "the token's checksum is wrong: it was mistyped or forged");
+    }
+    Ok(format)
+}
+
+fn summary(token: &TokenRecord) -> TokenSummary {
+    TokenSummary {
+        id: token.id.clone(),
+        kind: token.kind.as_str().into(),
+        label: token.label.clone(),
+        principal: token.principal.clone(),
+        resource: token.resource.as_ref().map(ResourceKey::short),
+    }
+}
+
+fn required(route: &RouteMatch) -> Required {
+    Required { any_of: route.any_of.clone(), resource: route.resource.as_ref().map(ToString::to_string) }
+}
+
+fn short(resource: &ResourceKey) -> String {
+    resource.to_string()
+}
+
+fn ip_text(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "(unknown)".into(), |i| i.to_string())
+}
+
+fn sets_text(sets: &[Vec<String>]) -> String {
+    let parts: Vec<String> = sets.iter().map(|s| format!("[{}]", s.join(", "))).collect();
+    parts.join(" or ")
+}

@@ -1,0 +1,453 @@
+//! Reading the state JSON (DESIGN.md §3): parse with JSON paths in every error, then resolve
+//! references (resources, principals, scopes) against each other. Nothing is half-built: the
+//! result is a complete `CompiledState` or an error.
+
+mod input;
+
+pub use input::{parse_cidr, parse_digest_hex};
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use input::{quoted, PolicyDoc, StateDoc, TokenDoc};
+
+use crate::directory::{Directory, Level, Principal, PrincipalKind, Project, Repository, ResourceKey};
+use crate::error::Error;
+use crate::policy::{
+    ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS,
+};
+use crate::profile::{Profile, ProfileDoc};
+use crate::snapshot::{Meta, MemoryTokens, Snapshot};
+use crate::token::{digest_token, Binding, TokenKind, TokenRecord};
+
+/// The built-in profile a state gets when it names none.
+pub const DEFAULT_PROFILE: &str = "bitbucket-cloud";
+
+/// A state, checked and resolved: the input to a bundle build or an unsigned snapshot.
+#[derive(Clone, Debug)]
+pub struct CompiledState {
+    pub meta: Meta,
+    pub profile: Profile,
+    /// Sorted by digest, digests unique.
+    pub tokens: Vec<TokenRecord>,
+}
+
+impl CompiledState {
+    /// Reads and checks a state document.
+    ///
+    /// # Errors
+    /// `Error::State` naming the JSON path and what was expected.
+    pub fn from_json(json: &str) -> Result<CompiledState, Error> {
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let doc: StateDoc = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let message = strip_position(&e.inner().to_string());
+            Error::state(if path == "." { String::new() } else { path }, message)
+        })?;
+        compile(doc)
+    }
+
+    /// An unsigned snapshot of this state.
+    #[must_use]
+    pub fn into_snapshot(self) -> Snapshot {
+        let by_digest: BTreeMap<[u8; 32], TokenRecord> =
+            self.tokens.into_iter().map(|t| (t.digest, t)).collect();
+        Snapshot {
+            meta: self.meta,
+            profile: self.profile,
+            expires_at: None,
+            tokens: Arc::new(MemoryTokens { by_digest }),
+        }
+    }
+}
+
+/// serde_json appends "at line 1 column 52"; keep the message, the path says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) if message.get(at..).is_some_and(|t| t.contains(" column ")) => {
+            message.get(..at).unwrap_or(message).to_string()
+        }
+        _ => message.to_string(),
+    }
+}
+
+fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
+    let profile = resolve_profile(doc.profile.take())?;
+    let directory = compile_directory(&doc)?;
+    let policies = compile_policies(doc.policies, doc.default_policy)?;
+    let network = compile_network(doc.network)?;
+    let token_permissions = compile_token_permissions(doc.token_permissions);
+    let mut tokens = Vec::with_capacity(doc.tokens.len());
+    let mut ids = HashSet::new();
+    let mut digests: BTreeMap<[u8; 32], usize> = BTreeMap::new();
+    for (i, t) in doc.tokens.into_iter().enumerate() {
+        let record = compile_token(i, t, &directory, &profile)?;
+        if !ids.insert(record.id.clone()) {
+            return Err(Error::state(format!("tokens[{i}].id"), format!("duplicate token id {}", quoted(&record.id))));
+        }
+        if let Some(first) = digests.insert(record.digest, i) {
+            return Err(Error::state(
+                format!("tokens[{i}]"),
+                format!("same secret digest as tokens[{first}]: every token needs its own secret"),
+            ));
+        }
+        tokens.push(record);
+    }
+    tokens.sort_by_key(|t| t.digest);
+    Ok(CompiledState {
+        meta: Meta {
+            issued_at: doc.issued_at.0,
+            profile: profile.doc().clone(),
+            directory,
+            policies,
+            network,
+            token_permissions,
+            unknown_route: doc.unknown_route.unwrap_or_default(),
+        },
+        profile,
+        tokens,
+    })
+}
+
+fn compile_network(doc: Option<input::NetworkDoc>) -> Result<Network, Error> {
+    let Some(n) = doc else {
+        return Ok(Network::default());
+    };
+    Ok(Network {
+        trusted_proxies: n.trusted_proxies.into_iter().map(|c| c.0).collect(),
+        client_ip_header: match n.client_ip_header {
+            None => ClientIpHeader::default(),
+            Some(h) => ClientIpHeader::parse(&h).ok_or_else(|| {
+                Error::state(
+                    "network.client_ip_header",
+                    format!("expected one of \"x-forwarded-for\", \"forwarded\", \"cf-connecting-ip\", \"x-real-ip\", got {}", quoted(&h)),
+                )
+            })?,
+        },
+    })
+}
+
+fn compile_token_permissions(doc: Option<input::TokenPermissionsDoc>) -> TokenPermissions {
+    doc.map_or_else(TokenPermissions::default, |t| TokenPermissions {
+        use_tokens: t.use_tokens,
+        create: t.create,
+        create_write: t.create_write,
+        create_for_others: t.create_for_others,
+    })
+}
+
+/// Reads a proposed policy change (`{"policies": [...], "default_policy": {...}, "network":
+/// {...}, "token_permissions": {...}}`, every key optional) and applies it to `current`.
+///
+/// # Errors
+/// `Error::State` with the JSON path of the first problem.
+pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let doc: input::PolicyChangeDoc = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        Error::state(if path == "." { String::new() } else { path }, strip_position(&e.inner().to_string()))
+    })?;
+    let mut meta = current.clone();
+    if doc.policies.is_some() || doc.default_policy.is_some() {
+        let listed = match doc.policies {
+            Some(listed) => listed,
+            None => return Err(Error::state("policies", "give the whole list of policies with `default_policy`; a change replaces the list")),
+        };
+        let default_given = doc.default_policy.is_some();
+        let compiled = compile_policies(listed, doc.default_policy)?;
+        meta.policies.listed = compiled.listed;
+        if default_given {
+            meta.policies.default = compiled.default;
+        }
+    }
+    if doc.network.is_some() {
+        meta.network = compile_network(doc.network)?;
+    }
+    if doc.token_permissions.is_some() {
+        meta.token_permissions = compile_token_permissions(doc.token_permissions);
+    }
+    if let Some(u) = doc.unknown_route {
+        meta.unknown_route = u;
+    }
+    Ok(meta)
+}
+
+fn resolve_profile(value: Option<serde_json::Value>) -> Result<Profile, Error> {
+    match value {
+        None => builtin(DEFAULT_PROFILE),
+        Some(serde_json::Value::String(name)) => builtin(&name),
+        Some(value) => {
+            let doc: ProfileDoc = serde_path_to_error::deserialize(value).map_err(|e| {
+                Error::state(format!("profile.{}", e.path()), e.inner().to_string())
+            })?;
+            Profile::compile(doc).map_err(|e| Error::state("profile", e.to_string()))
+        }
+    }
+}
+
+fn builtin(name: &str) -> Result<Profile, Error> {
+    Profile::builtin(name).ok_or_else(|| {
+        Error::state("profile", format!("unknown built-in profile {} (expected \"{DEFAULT_PROFILE}\" or a profile object)", quoted(name)))
+    })
+}
+
+fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
+    let res = &doc.resources;
+    let mut dir = Directory::default();
+    for (i, w) in res.workspaces.iter().enumerate() {
+        if w.slug.is_empty() || w.slug.contains('/') {
+            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("expected a workspace slug, got {}", quoted(&w.slug))));
+        }
+        if dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(&w.slug)) {
+            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("duplicate workspace {}", quoted(&w.slug))));
+        }
+        dir.workspaces.push(w.slug.clone());
+    }
+    let has_ws = |dir: &Directory, ws: &str| dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(ws));
+    for (i, p) in res.projects.iter().enumerate() {
+        if !has_ws(&dir, &p.workspace) {
+            return Err(Error::state(format!("resources.projects[{i}].workspace"), format!("unknown workspace {}", quoted(&p.workspace))));
+        }
+        let key = ResourceKey::Project { workspace: p.workspace.clone(), key: p.key.clone() };
+        if p.key.is_empty() || p.key.contains('/') || dir.contains_key(&key) {
+            return Err(Error::state(format!("resources.projects[{i}].key"), format!("expected a new project key, got {}", quoted(&p.key))));
+        }
+        dir.projects.push(Project { workspace: p.workspace.clone(), key: p.key.clone() });
+    }
+    for (i, r) in res.repositories.iter().enumerate() {
+        if !has_ws(&dir, &r.workspace) {
+            return Err(Error::state(format!("resources.repositories[{i}].workspace"), format!("unknown workspace {}", quoted(&r.workspace))));
+        }
+        if let Some(project) = &r.project {
+            let key = ResourceKey::Project { workspace: r.workspace.clone(), key: project.clone() };
+            if !dir.contains_key(&key) {
+                return Err(Error::state(format!("resources.repositories[{i}].project"), format!("unknown project {} in workspace {}", quoted(project), quoted(&r.workspace))));
+            }
+        }
+        let dup = dir.repositories.iter().any(|x| {
+            x.workspace.eq_ignore_ascii_case(&r.workspace) && x.slug.eq_ignore_ascii_case(&r.slug)
+        });
+        if r.slug.is_empty() || r.slug.contains('/') || dup {
+            return Err(Error::state(format!("resources.repositories[{i}].slug"), format!("expected a new repository slug, got {}", quoted(&r.slug))));
+        }
+        dir.repositories.push(Repository {
+            workspace: r.workspace.clone(),
+            slug: r.slug.clone(),
+            project: r.project.clone(),
+            public: r.public,
+        });
+    }
+    let mut dir = dir.indexed();
+    let mut ids = HashSet::new();
+    for (i, p) in doc.principals.iter().enumerate() {
+        if p.id.is_empty() || !ids.insert(p.id.as_str()) {
+            return Err(Error::state(format!("principals[{i}].id"), format!("expected a new principal id, got {}", quoted(&p.id))));
+        }
+        let mut permissions = Vec::with_capacity(p.permissions.len());
+        for (j, perm) in p.permissions.iter().enumerate() {
+            let key = resolve_resource(&dir, &perm.resource)
+                .map_err(|m| Error::state(format!("principals[{i}].permissions[{j}].resource"), m))?;
+            permissions.push((key, perm.level));
+        }
+        let _ = &p.name;
+        dir.principals.push(Principal {
+            id: p.id.clone(),
+            kind: p.kind,
+            email: p.email.clone(),
+            status: p.status,
+            groups: p.groups.clone(),
+            two_factor: p.two_factor,
+            permissions,
+        });
+    }
+    Ok(dir.indexed())
+}
+
+/// Resolves `ws`, `ws/KEY`, `ws/slug` or an explicit `kind:path` against the directory.
+///
+/// # Errors
+/// A message (without path) when the reference is unknown, ambiguous or malformed.
+pub fn resolve_resource(dir: &Directory, text: &str) -> Result<ResourceKey, String> {
+    let explicit = |kind: &str| text.strip_prefix(kind).and_then(|t| t.strip_prefix(':'));
+    let key = if let Some(ws) = explicit("workspace") {
+        ResourceKey::Workspace { workspace: ws.to_string() }
+    } else if let Some(rest) = explicit("project") {
+        let (ws, key) = rest.split_once('/').ok_or_else(|| format!("expected `project:workspace/KEY`, got {}", quoted(text)))?;
+        ResourceKey::Project { workspace: ws.into(), key: key.into() }
+    } else if let Some(rest) = explicit("repository") {
+        let (ws, slug) = rest.split_once('/').ok_or_else(|| format!("expected `repository:workspace/slug`, got {}", quoted(text)))?;
+        ResourceKey::Repository { workspace: ws.into(), slug: slug.into() }
+    } else {
+        match text.split_once('/') {
+            None => ResourceKey::Workspace { workspace: text.into() },
+            Some((ws, name)) => {
+                let project = ResourceKey::Project { workspace: ws.into(), key: name.into() };
+                let repo = ResourceKey::Repository { workspace: ws.into(), slug: name.into() };
+                match (dir.contains_key(&project), dir.contains_key(&repo)) {
+                    (true, true) => {
+                        return Err(format!("ambiguous resource {}: both a project and a repository; write `project:{text}` or `repository:{text}`", quoted(text)))
+                    }
+                    (true, false) => project,
+                    _ => repo,
+                }
+            }
+        }
+    };
+    // Canonical spelling: the directory's own.
+    canonical(dir, &key).ok_or_else(|| format!("unknown resource {}", quoted(text)))
+}
+
+fn canonical(dir: &Directory, key: &ResourceKey) -> Option<ResourceKey> {
+    match key {
+        ResourceKey::Workspace { workspace } => dir
+            .workspaces
+            .iter()
+            .find(|w| w.eq_ignore_ascii_case(workspace))
+            .map(|w| ResourceKey::Workspace { workspace: w.clone() }),
+        ResourceKey::Project { workspace, key } => dir
+            .projects
+            .iter()
+            .find(|p| p.workspace.eq_ignore_ascii_case(workspace) && p.key.eq_ignore_ascii_case(key))
+            .map(|p| ResourceKey::Project { workspace: p.workspace.clone(), key: p.key.clone() }),
+        ResourceKey::Repository { workspace, slug } => dir.repository(workspace, slug).map(|r| {
+            ResourceKey::Repository { workspace: r.workspace.clone(), slug: r.slug.clone() }
+        }),
+    }
+}
+
+fn compile_policies(listed: Vec<PolicyDoc>, default: Option<PolicyDoc>) -> Result<Policies, Error> {
+    let mut out = Policies::default();
+    if let Some(d) = default {
+        if d.name.is_some() || d.members.is_some() {
+            return Err(Error::state("default_policy", "the default policy has no `name` or `members`: it applies to everyone no other policy names"));
+        }
+        out.default = compile_policy("default_policy", "default".into(), Members::default(), d)?;
+    }
+    let mut names = HashSet::new();
+    for (i, p) in listed.into_iter().enumerate() {
+        let path = format!("policies[{i}]");
+        let name = p.name.clone().ok_or_else(|| Error::state(format!("{path}.name"), "missing field `name`"))?;
+        if name == "default" || !names.insert(name.clone()) {
+            return Err(Error::state(format!("{path}.name"), format!("expected a unique policy name other than \"default\", got {}", quoted(&name))));
+        }
+        let members = p.members.take_members();
+        out.listed.push(compile_policy(&path, name, members, p)?);
+    }
+    Ok(out)
+}
+
+trait TakeMembers {
+    fn take_members(&self) -> Members;
+}
+
+impl TakeMembers for Option<input::MembersDoc> {
+    fn take_members(&self) -> Members {
+        self.as_ref().map_or_else(Members::default, |m| Members { groups: m.groups.clone(), principals: m.principals.clone() })
+    }
+}
+
+fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> Result<Policy, Error> {
+    let days = p.max_token_lifetime_days.unwrap_or(i64::from(MAX_LIFETIME_DAYS));
+    let max_token_lifetime_days = u16::try_from(days)
+        .ok()
+        .filter(|d| (1..=MAX_LIFETIME_DAYS).contains(d))
+        .ok_or_else(|| Error::state(format!("{path}.max_token_lifetime_days"), format!("expected a whole number of days from 1 to {MAX_LIFETIME_DAYS}, got {days}")))?;
+    Ok(Policy {
+        name,
+        members,
+        api_tokens: p.api_tokens.unwrap_or_default(),
+        app_passwords: p.app_passwords.unwrap_or_default(),
+        password_auth: p.password_auth.unwrap_or_default(),
+        max_token_lifetime_days,
+        ip_allowlist: p.ip_allowlist.into_iter().map(|c| c.0).collect(),
+        revoke_issued_before: p.revoke_issued_before.map(|t| t.0),
+        require_2fa: p.require_2fa,
+    })
+}
+
+fn compile_token(i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> Result<TokenRecord, Error> {
+    let at = |field: &str| format!("tokens[{i}].{field}");
+    if t.id.is_empty() {
+        return Err(Error::state(at("id"), "expected a non-empty token id"));
+    }
+    let digest = match (&t.secret_sha256, &t.secret) {
+        (Some(d), None) => d.0,
+        (None, Some(secret)) if !secret.is_empty() => digest_token(secret),
+        (Some(_), Some(_)) => return Err(Error::state(format!("tokens[{i}]"), "give `secret_sha256` or `secret`, not both")),
+        _ => return Err(Error::state(format!("tokens[{i}]"), "missing `secret_sha256` (or `secret`, hashed at build time)")),
+    };
+    let binding = t.kind.binding();
+    let principal = match (binding, &t.principal) {
+        (Binding::User | Binding::ServiceAccount, None) => {
+            return Err(Error::state(at("principal"), format!("a {} needs a `principal`", t.kind.as_str())))
+        }
+        (Binding::User | Binding::ServiceAccount, Some(id)) => {
+            let p = dir.principal(id).ok_or_else(|| Error::state(at("principal"), format!("unknown principal {}", quoted(id))))?;
+            let want = if binding == Binding::User { PrincipalKind::User } else { PrincipalKind::ServiceAccount };
+            if p.kind != want {
+                return Err(Error::state(at("principal"), format!("a {} belongs to a {}, and {} is not one", t.kind.as_str(), if want == PrincipalKind::User { "user" } else { "service account" }, quoted(id))));
+            }
+            Some(id.clone())
+        }
+        (_, Some(_)) => return Err(Error::state(at("principal"), format!("a {} is not bound to a principal", t.kind.as_str()))),
+        (_, None) => None,
+    };
+    let resource = match (&t.resource, t.kind) {
+        (None, TokenKind::RepositoryAccessToken | TokenKind::ProjectAccessToken | TokenKind::WorkspaceAccessToken) => {
+            return Err(Error::state(at("resource"), format!("a {} needs a `resource`", t.kind.as_str())))
+        }
+        (None, _) => None,
+        (Some(_), TokenKind::ApiToken | TokenKind::AppPassword | TokenKind::PersonalAccessToken | TokenKind::ServiceAccountToken) => {
+            return Err(Error::state(at("resource"), format!("a {} is bound to its principal, not a resource", t.kind.as_str())))
+        }
+        (Some(text), kind) => {
+            let key = resolve_resource(dir, text).map_err(|m| Error::state(at("resource"), m))?;
+            let fits = matches!(
+                (kind, &key),
+                (TokenKind::RepositoryAccessToken, ResourceKey::Repository { .. })
+                    | (TokenKind::ProjectAccessToken, ResourceKey::Project { .. })
+                    | (TokenKind::WorkspaceAccessToken | TokenKind::OrgApiKey, ResourceKey::Workspace { .. })
+            );
+            if !fits {
+                return Err(Error::state(at("resource"), format!("a {} is bound to a {}, got {}", kind.as_str(), match kind { TokenKind::RepositoryAccessToken => "repository", TokenKind::ProjectAccessToken => "project", _ => "workspace" }, quoted(&key.to_string()))));
+            }
+            Some(key)
+        }
+    };
+    let known: HashSet<&str> = profile.doc().scopes.iter().map(|s| s.name.as_str()).collect();
+    for (j, s) in t.scopes.iter().enumerate() {
+        if !known.contains(s.as_str()) {
+            return Err(Error::state(format!("tokens[{i}].scopes[{j}]"), format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name()))));
+        }
+    }
+    let (created_at, expires_at) = (t.created_at.map(|x| x.0), t.expires_at.map(|x| x.0));
+    if let (Some(c), Some(e)) = (created_at, expires_at) {
+        if e < c {
+            return Err(Error::state(at("expires_at"), format!("expires before it was created ({c})")));
+        }
+    }
+    let mut scopes = t.scopes;
+    scopes.sort();
+    scopes.dedup();
+    Ok(TokenRecord {
+        digest,
+        id: t.id,
+        kind: t.kind,
+        label: t.label,
+        principal,
+        resource,
+        scopes,
+        access: t.access,
+        created_at,
+        expires_at,
+        revoked_at: t.revoked_at.map(|x| x.0),
+        created_by: t.created_by,
+        allowed_ips: t.allowed_ips.into_iter().map(|c| c.0).collect(),
+    })
+}
+
+/// The level name for messages.
+#[must_use]
+pub fn level_name(level: Option<Level>) -> &'static str {
+    level.map_or("none", Level::as_str)
+}

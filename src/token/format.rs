@@ -1,0 +1,198 @@
+//! The token string format: `sg<k>_` + 43 base62 chars of 256-bit randomness + 6 base62 chars
+//! of CRC32 over everything before them.
+//!
+//! NOTE: the checksum is for typos and secret scanners, not security: the digest lookup is the
+//! check that matters. It lets the engine reject garbage without touching the token table.
+
+use sha2::{Digest, Sha256};
+
+use super::TokenKind;
+use crate::error::Error;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const RANDOM_LEN: usize = 43;
+const CHECK_LEN: usize = 6;
+const PREFIX_LEN: usize = 4; // "sg" + letter + "_"
+/// Length of every minted token.
+pub const TOKEN_LEN: usize = PREFIX_LEN + RANDOM_LEN + CHECK_LEN;
+
+/// What the format says about a credential string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFormat {
+    /// Not a scopegate token (issued elsewhere, or a password): looked up by digest only.
+    Foreign,
+    /// A scopegate token whose checksum holds.
+    Valid(TokenKind),
+    /// A scopegate prefix with a wrong length, alphabet or checksum.
+    BadChecksum,
+}
+
+/// A freshly minted token and its digest; the token is shown once and never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MintedToken {
+    pub token: String,
+    pub sha256: String,
+}
+
+/// Base62 of `value`, left-padded with `0` to `width` digits.
+fn base62(mut value: u64, width: usize) -> String {
+    let mut out = vec![b'0'; width];
+    for slot in out.iter_mut().rev() {
+        let digit = usize::try_from(value % 62).unwrap_or(0);
+        *slot = ALPHABET.get(digit).copied().unwrap_or(b'0');
+        value /= 62;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn checksum(body: &str) -> String {
+    base62(u64::from(crc32fast::hash(body.as_bytes())), CHECK_LEN)
+}
+
+/// Classifies a credential string by its prefix and checksum.
+///
+/// # Examples
+/// ```
+/// use scopegate::{parse_prefix, TokenFormat};
+/// assert_eq!(parse_prefix("ghp_not_ours"), TokenFormat::Foreign);
+/// assert_eq!(parse_prefix("sgr_typo"), TokenFormat::BadChecksum);
+/// ```
+#[must_use]
+pub fn parse_prefix(token: &str) -> TokenFormat {
+    let mut chars = token.chars();
+    let (Some('s'), Some('g'), Some(letter), Some('_')) =
+        (chars.next(), chars.next(), chars.next(), chars.next())
+    else {
+        return TokenFormat::Foreign;
+    };
+    let Some(kind) = TokenKind::from_letter(letter) else {
+        return TokenFormat::Foreign;
+    };
+    if checksum_ok(token) {
+        TokenFormat::Valid(kind)
+    } else {
+        TokenFormat::BadChecksum
+    }
+}
+
+/// Whether a prefixed token has the right length, alphabet and checksum.
+#[must_use]
+pub fn checksum_ok(token: &str) -> bool {
+    if token.len() != TOKEN_LEN || !token.bytes().skip(PREFIX_LEN).all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    match (token.get(..TOKEN_LEN - CHECK_LEN), token.get(TOKEN_LEN - CHECK_LEN..)) {
+        (Some(body), Some(check)) => checksum(body) == check,
+        _ => false,
+    }
+}
+
+/// SHA-256 of a token, as the bundle stores it.
+#[must_use]
+pub fn digest_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Lower-case hex of a digest.
+#[must_use]
+pub fn digest_hex(digest: &[u8; 32]) -> String {
+    use std::fmt::Write;
+    digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Mints a token of `kind` from 256 bits of operating-system randomness.
+///
+/// # Errors
+/// When the platform has no source of randomness.
+///
+/// # Examples
+/// ```
+/// use scopegate::{mint_token, parse_prefix, TokenFormat, TokenKind};
+/// let minted = mint_token(TokenKind::ApiToken).unwrap();
+/// assert!(minted.token.starts_with("sga_"));
+/// assert_eq!(parse_prefix(&minted.token), TokenFormat::Valid(TokenKind::ApiToken));
+/// ```
+pub fn mint_token(kind: TokenKind) -> Result<MintedToken, Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| Error::Random(e.to_string()))?;
+    Ok(mint_from_seed(kind, &seed))
+}
+
+/// Mints a token from given randomness (deterministic; tests and reproducible fixtures).
+#[must_use]
+pub fn mint_from_seed(kind: TokenKind, seed: &[u8; 32]) -> MintedToken {
+    // 256 bits fill 43 base62 digits (62^43 > 2^256): four 64-bit limbs, long division by 62.
+    let mut limbs: [u64; 4] = [0; 4];
+    for (limb, chunk) in limbs.iter_mut().zip(seed.chunks(8)) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        *limb = u64::from_be_bytes(bytes);
+    }
+    let mut digits = Vec::with_capacity(RANDOM_LEN);
+    for _ in 0..RANDOM_LEN {
+        let mut rem: u128 = 0;
+        for limb in &mut limbs {
+            let cur = (rem << 64) | u128::from(*limb);
+            *limb = u64::try_from(cur / 62).unwrap_or(0);
+            rem = cur % 62;
+        }
+        digits.push(ALPHABET.get(usize::try_from(rem).unwrap_or(0)).copied().unwrap_or(b'0'));
+    }
+    digits.reverse();
+    let body = format!("sg{}_{}", kind.letter(), String::from_utf8(digits).unwrap_or_default());
+    let token = format!("{body}{}", checksum(&body));
+    let sha256 = digest_hex(&digest_token(&token));
+    MintedToken { token, sha256 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_have_the_documented_shape() {
+        for kind in TokenKind::ALL {
+            let m = mint_token(kind).unwrap();
+            assert_eq!(m.token.len(), TOKEN_LEN);
+            assert_eq!(parse_prefix(&m.token), TokenFormat::Valid(kind));
+            assert_eq!(m.sha256, digest_hex(&digest_token(&m.token)));
+        }
+    }
+
+    #[test]
+    fn a_typo_breaks_the_checksum() {
+        let m = mint_from_seed(TokenKind::RepositoryAccessToken, &[7; 32]);
+        let mut bytes = m.token.clone().into_bytes();
+        bytes[10] = if bytes[10] == b'a' { b'b' } else { b'a' };
+        let typo = String::from_utf8(bytes).unwrap();
+        assert_eq!(parse_prefix(&typo), TokenFormat::BadChecksum);
+        assert_eq!(parse_prefix(m.token.get(..TOKEN_LEN - 1).unwrap()), TokenFormat::BadChecksum);
+    }
+
+    #[test]
+    fn extremes_of_randomness_still_fit() {
+        for seed in [[0u8; 32], [255u8; 32]] {
+            let m = mint_from_seed(TokenKind::OrgApiKey, &seed);
+            assert_eq!(parse_prefix(&m.token), TokenFormat::Valid(TokenKind::OrgApiKey));
+        }
+    }
+
+    #[test]
+    fn known_digest() {
+        // SHA-256("abc") from FIPS 180-2.
+        assert_eq!(
+            digest_hex(&digest_token("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,80}") {
+            let _ = parse_prefix(&s);
+        }
+    }
+}
