@@ -1,0 +1,160 @@
+//! preview, audit and canCreateToken over small states with an inline profile.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use scopegate::{Engine, FindingKind, Reason, ReplayRequest, Timestamp, TokenSpec};
+use serde_json::{json, Value};
+
+fn now() -> Timestamp {
+    Timestamp::parse("2026-11-22T12:00:00Z").unwrap()
+}
+
+fn profile() -> Value {
+    json!({
+        "name": "mini", "base_path": "/2.0",
+        "scopes": [
+            {"name": "repository", "level": "read"},
+            {"name": "repository:write", "implies": ["repository"], "level": "write"},
+            {"name": "repository:admin", "level": "admin"},
+            {"name": "account"}
+        ],
+        "routes": [
+            {"method": "GET", "path": "/2.0/repositories/{workspace}/{repo_slug}", "any_of": [["repository"]]},
+            {"method": "PUT", "path": "/2.0/repositories/{workspace}/{repo_slug}", "any_of": [["repository:admin"]]}
+        ]
+    })
+}
+
+fn state() -> Value {
+    json!({
+        "issued_at": "2026-11-22T10:00:00Z",
+        "profile": profile(),
+        "resources": {
+            "workspaces": [{"slug": "acme"}],
+            "projects": [{"workspace": "acme", "key": "PROJ"}],
+            "repositories": [{"workspace": "acme", "slug": "web", "project": "PROJ"}]
+        },
+        "principals": [
+            {"id": "u-mary", "kind": "user", "email": "mary@acme.test", "groups": ["developers"], "two_factor": true,
+             "permissions": [{"resource": "acme/web", "level": "write"}]},
+            {"id": "u-carl", "kind": "user", "email": "carl@contractor.test", "groups": ["contractors"], "two_factor": false,
+             "permissions": [{"resource": "acme", "level": "read"}]},
+            {"id": "u-gone", "kind": "user", "status": "deleted", "groups": []},
+            {"id": "u-admin", "kind": "user", "groups": ["admins"], "two_factor": true,
+             "permissions": [{"resource": "acme", "level": "admin"}]}
+        ],
+        "tokens": [
+            {"id": "t-mary", "kind": "api_token", "secret": "mary-secret", "principal": "u-mary", "scopes": ["repository:write"],
+             "created_at": "2026-11-01T00:00:00Z", "expires_at": "2026-11-30T00:00:00Z"},
+            {"id": "t-carl", "kind": "api_token", "secret": "carl-secret", "principal": "u-carl", "scopes": ["repository"],
+             "created_at": "2026-06-01T00:00:00Z", "expires_at": "2027-07-01T00:00:00Z"},
+            {"id": "t-carl-app", "kind": "app_password", "secret": "carl-app", "principal": "u-carl", "scopes": ["repository"],
+             "created_at": "2026-10-01T00:00:00Z"},
+            {"id": "t-repo", "kind": "repository_access_token", "secret": "repo-secret", "resource": "acme/web",
+             "scopes": ["repository:admin"], "created_at": "2026-11-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z",
+             "created_by": "u-gone", "allowed_ips": ["0.0.0.0/0"]}
+        ],
+        "policies": [
+            {"name": "contractors", "members": {"groups": ["contractors"]}, "require_2fa": true}
+        ],
+        "token_permissions": {"use": ["*"], "create": ["developers", "admins"], "create_write": ["admins"], "create_for_others": ["admins"]}
+    })
+}
+
+fn engine() -> Engine {
+    Engine::from_state_json(&state().to_string()).unwrap()
+}
+
+#[test]
+fn preview_blocking_api_tokens_for_contractors() {
+    let proposal = json!({"policies": [{"name": "contractors", "members": {"groups": ["contractors"]},
+        "api_tokens": "block", "app_passwords": "block", "max_token_lifetime_days": 200}]});
+    let report = engine().preview(&proposal.to_string(), &[], now()).unwrap();
+    assert_eq!(report.tokens_evaluated, 4);
+    // Carl's API token (174 days old, within 200) is blocked; his app password is blocked as a kind.
+    assert_eq!(report.changed_count, 2, "{report:?}");
+    assert_eq!(report.newly_denied, 2);
+    assert_eq!(report.by_reason.get("api_tokens_blocked"), Some(&1));
+    assert_eq!(report.by_reason.get("token_kind_blocked"), Some(&1));
+    assert_eq!(report.by_owner.get("u-carl"), Some(&2));
+    assert!(report.changed.iter().all(|c| c.before == Reason::Ok));
+}
+
+#[test]
+fn preview_lifetime_limit_and_bulk_revoke() {
+    let proposal = json!({"policies": [], "default_policy": {"max_token_lifetime_days": 60, "revoke_issued_before": "2026-10-15T00:00:00Z"}});
+    let report = engine().preview(&proposal.to_string(), &[], now()).unwrap();
+    let by_id = |id: &str| report.changed.iter().find(|c| c.id == id).map(|c| c.after);
+    // t-carl is 174 days old: over a 60-day limit. t-carl-app (52 days) was issued before the cutoff.
+    assert_eq!(by_id("t-carl"), Some(Reason::TokenLifetimeExceedsPolicy));
+    assert_eq!(by_id("t-carl-app"), Some(Reason::TokenRevoked));
+    assert_eq!(by_id("t-mary"), None, "21 days old, issued after the cutoff");
+}
+
+#[test]
+fn preview_replays_requests_by_token_id() {
+    let proposal = json!({"policies": [{"name": "contractors", "members": {"groups": ["contractors"]}, "ip_allowlist": ["198.51.100.0/24"]}]});
+    let replay: Vec<ReplayRequest> = serde_json::from_value(json!([
+        {"tokenId": "t-carl", "method": "GET", "url": "/2.0/repositories/acme/web", "remoteAddr": "203.0.113.9"},
+        {"tokenId": "t-carl", "method": "GET", "url": "/2.0/repositories/acme/web", "remoteAddr": "198.51.100.20"},
+        {"tokenId": "t-nope", "url": "/2.0/repositories/acme/web"}
+    ]))
+    .unwrap();
+    let report = engine().preview(&proposal.to_string(), &replay, now()).unwrap();
+    let replay = report.replay.unwrap();
+    assert_eq!(replay.requests, 3);
+    assert_eq!(replay.unknown_token_ids, 1);
+    assert_eq!(replay.flipped_count, 1, "{replay:?}");
+    assert_eq!(replay.flipped[0].index, 0);
+    assert_eq!(replay.flipped[0].after.reason, Reason::IpNotAllowed);
+}
+
+#[test]
+fn preview_rejects_bad_proposals_with_a_path() {
+    let err = engine().preview(r#"{"policies": [{"name": "x", "max_token_lifetime_days": 900}]}"#, &[], now()).unwrap_err();
+    assert_eq!(err.to_string(), "policies[0].max_token_lifetime_days: expected a whole number of days from 1 to 365, got 900");
+    let err = engine().preview(r#"{"polices": []}"#, &[], now()).unwrap_err();
+    assert!(err.to_string().contains("unknown field `polices`"), "{err}");
+}
+
+#[test]
+fn audit_finds_what_an_admin_should_see() {
+    let report = engine().audit(now(), 14);
+    let has = |kind: FindingKind, id: &str| {
+        report.findings.iter().any(|f| f.kind == kind && (f.token_id.as_deref() == Some(id) || f.principal.as_deref() == Some(id)))
+    };
+    assert!(has(FindingKind::ExpiringSoon, "t-mary"), "{report:#?}");
+    assert!(!has(FindingKind::ExpiringSoon, "t-carl"));
+    assert!(has(FindingKind::Orphaned, "t-repo"));
+    assert!(has(FindingKind::NoExpiry, "t-carl-app"));
+    assert!(has(FindingKind::BeyondPolicyLifetime, "t-carl"), "395 days declared, 365 allowed");
+    assert!(!has(FindingKind::BeyondPolicyLifetime, "t-mary"));
+    assert!(has(FindingKind::AppPassword, "t-carl-app"));
+    assert!(has(FindingKind::OverBroad, "t-repo"));
+    assert!(has(FindingKind::No2fa, "u-carl"));
+    assert!(!has(FindingKind::No2fa, "u-mary"));
+    assert_eq!(report.active_tokens, 4);
+}
+
+#[test]
+fn can_create_token_applies_token_permissions() {
+    let e = engine();
+    let spec = |v: Value| -> TokenSpec { serde_json::from_value(v).unwrap() };
+    let read = spec(json!({"kind": "api_token", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
+    let write = spec(json!({"kind": "api_token", "scopes": ["repository:write"], "expires_at": "2027-01-01T00:00:00Z"}));
+    assert_eq!(e.can_create_token("u-mary", &read, now()).unwrap().reason, Reason::Ok);
+    assert_eq!(e.can_create_token("u-mary", &write, now()).unwrap().reason, Reason::PrincipalLacksPermission);
+    assert_eq!(e.can_create_token("u-admin", &write, now()).unwrap().reason, Reason::Ok);
+    assert_eq!(e.can_create_token("u-carl", &read, now()).unwrap().reason, Reason::PrincipalLacksPermission);
+    assert_eq!(e.can_create_token("u-gone", &read, now()).unwrap().reason, Reason::PrincipalInactive);
+    let for_mary = spec(json!({"kind": "api_token", "principal": "u-mary", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
+    assert_eq!(e.can_create_token("u-admin", &for_mary, now()).unwrap().reason, Reason::Ok);
+    let for_admin = spec(json!({"kind": "api_token", "principal": "u-admin", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
+    assert_eq!(e.can_create_token("u-mary", &for_admin, now()).unwrap().reason, Reason::PrincipalLacksPermission);
+    let forever = spec(json!({"kind": "api_token", "scopes": ["repository"]}));
+    assert_eq!(e.can_create_token("u-mary", &forever, now()).unwrap().reason, Reason::TokenLifetimeExceedsPolicy);
+    let repo = spec(json!({"kind": "repository_access_token", "resource": "acme/web", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
+    assert_eq!(e.can_create_token("u-mary", &repo, now()).unwrap().reason, Reason::PrincipalLacksPermission, "mary is no repo admin");
+    assert_eq!(e.can_create_token("u-admin", &repo, now()).unwrap().reason, Reason::Ok);
+    let bad = spec(json!({"kind": "api_token", "scopes": ["nope"]}));
+    assert!(e.can_create_token("u-mary", &bad, now()).unwrap_err().to_string().contains("unknown scope `nope`"));
+}
