@@ -14,6 +14,18 @@ pub enum Effect {
     Defer,
 }
 
+impl Effect {
+    /// The effect as the contract spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+            Effect::Defer => "defer",
+        }
+    }
+}
+
 /// The one reason behind a decision (the contract's reason codes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -102,7 +102,7 @@ impl<'a> Context<'a> {
         if reason == Reason::RouteUnknown && self.snapshot.meta.unknown_route == UnknownRoute::Defer {
             effect = Effect::Defer;
         }
-        trace.step("decision", effect == Effect::Allow, || format!("{:?} {}: {message}", effect, reason.code()).to_lowercase());
+        trace.step("decision", effect == Effect::Allow, || format!("{} {}: {message}", effect.as_str(), reason.code()));
         self.decision.effect = effect;
         self.decision.allow = effect == Effect::Allow;
         self.decision.reason = reason;
@@ -189,7 +189,10 @@ impl<'a> Context<'a> {
         if let Some(route) = &route {
             self.decision.required = Some(required(route));
             let public = route.resource.as_ref().is_some_and(|r| self.snapshot.meta.directory.is_public(r));
-            if public && is_read_method(&self.request.method) {
+            // A read is what the route needs, not the method: `git-upload-pack` is a POST that
+            // reads, and GET of a repository's webhooks needs admin.
+            let reads = route.any_of.iter().any(|set| self.snapshot.profile.level_for(set).is_none_or(|l| l == Level::Read));
+            if public && reads {
                 trace.step("route", true, || format!("{} {} reads a public repository", self.request.method, route.template));
                 return stop(Reason::AnonymousPublicRead, "anyone may read a public repository");
             }
@@ -197,7 +200,7 @@ impl<'a> Context<'a> {
         stop(Reason::NoCredentials, "the request carries no credentials")
     }
 
-    fn lookup(&self, secret: &str, format: TokenFormat, basic_user: Option<&str>, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
+    fn lookup(&mut self, secret: &str, format: TokenFormat, basic_user: Option<&str>, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
         let digest = digest_token(secret);
         let Some(token) = self.snapshot.tokens.get(&digest) else {
             trace.step("digest_lookup", false, || "no token has this digest".into());
@@ -222,10 +225,11 @@ impl<'a> Context<'a> {
     }
 
     /// A Basic secret that is no known token is a password: the engine never sees those.
-    fn password(&self, user: &str, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
+    fn password(&mut self, user: &str, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
         let dir = &self.snapshot.meta.directory;
         let principal = dir.principals.iter().find(|p| p.answers_to(user));
         let policy = self.snapshot.meta.policies.for_principal(principal);
+        self.decision.policy = Some(policy.name.clone());
         trace.step("password", policy.password_auth == PasswordAuth::Allow, || format!("a password for `{user}` under policy `{}`", policy.name));
         if policy.password_auth == PasswordAuth::Disable {
             stop(Reason::PasswordAuthDisabled, format!("policy `{}` disables password authentication", policy.name))
@@ -244,9 +248,12 @@ impl<'a> Context<'a> {
             stop(Reason::TokenRevoked, format!("the token was revoked at {at}"))
         } else if let Some(at) = token.expires_at.filter(|&at| at <= now) {
             stop(Reason::TokenExpired, format!("the token expired at {at}"))
+        } else if token.created_at.is_none() {
+            // Fail closed: a token of unknown age cannot be shown to be within any lifetime.
+            stop(Reason::TokenLifetimeExceedsPolicy, format!("the token has no `created_at`, so policy `{}`'s {}-day lifetime cannot be checked", policy.name, policy.max_token_lifetime_days))
         } else if let Some(limit) = token.created_at.map(|c| c.plus(i64::from(policy.max_token_lifetime_days) * DAY)).filter(|&l| l <= now) {
             stop(Reason::TokenLifetimeExceedsPolicy, format!("policy `{}` limits tokens to {} days; this one passed that at {limit}", policy.name, policy.max_token_lifetime_days))
-        } else if let Some(cutoff) = policy.revoke_issued_before.filter(|&cut| token.created_at.is_none_or(|c| c < cut)) {
+        } else if let Some(cutoff) = policy.revoke_issued_before.filter(|&cut| token.created_at.is_some_and(|c| c < cut)) {
             stop(Reason::TokenRevoked, format!("policy `{}` revokes every token issued before {cutoff}", policy.name))
         } else {
             Ok(())
