@@ -29,6 +29,10 @@ mod token;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use bundle::{
+    build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleInfo, BundleKind, KeyId, KeyPair, PrivateKey,
+    PublicKey, SectionSizes,
+};
 pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenSummary};
 pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey};
 pub use audit::{AuditReport, Finding, FindingKind, Severity};
@@ -38,7 +42,7 @@ pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, Tok
 pub use error::{BundleError, Error};
 pub use pipeline::{Headers, Request};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
-pub use profile::{is_read_method, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
+pub use profile::{is_read_method, profile_from_openapi, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
 pub use snapshot::{Meta, MemoryTokens, Snapshot, TokenSource};
 pub use state::CompiledState;
 pub use time::Timestamp;
