@@ -1,11 +1,37 @@
-//! The signed digest bundle (docs/bundle-format.md).
+//! The signed digest bundle (docs/bundle-format.md): build, verify, load, delta, inspect.
 //!
-//! INTERFACE (owned by the bundle work): `LoadedBundle` is what an `Engine` keeps of the bundle
-//! it was loaded from (keys, base identity, applied delta) so deltas can be applied later.
+//! # Organization
+//! - `keys`: Ed25519 key pairs, parsing, key ids;
+//! - `wire`: varints and offset tables, read without indexing;
+//! - `format`: header, signature check, section layout;
+//! - `record`: one token record and the shared tables it points into;
+//! - `tokens`: the zero-copy [`TokenSource`](crate::TokenSource) over the verified bytes,
+//!   and the overlay of a delta on its base;
+//! - `build`: `build_bundle`, `build_delta`;
+//! - `load`: `Engine::load`, `Engine::apply_delta`, `inspect_bundle`.
 
-/// What an engine keeps of the verified bundle it was loaded from.
+mod build;
+mod format;
+mod keys;
+mod load;
+mod record;
+mod tokens;
+mod wire;
+
+use std::sync::Arc;
+
+pub use build::{build_bundle, build_delta};
+pub use format::BundleKind;
+pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey};
+pub use load::{inspect_bundle, BundleInfo, SectionSizes};
+
+/// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
+/// deltas), the base bundle (its bytes back the token lookups), and the applied delta.
 #[derive(Clone, Debug)]
 pub struct LoadedBundle {
     /// Size of the bundle bytes (and of the applied delta, if any).
     pub bytes: usize,
+    pub(crate) keys: Vec<PublicKey>,
+    pub(crate) base: Arc<load::Base>,
+    pub(crate) delta: Option<load::AppliedDelta>,
 }

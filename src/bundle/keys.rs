@@ -1,0 +1,288 @@
+//! Ed25519 keys for signing bundles: generation, parsing, and the key id a bundle names.
+//!
+//! NOTE: a private key never appears in an error message or a `Debug` output; parse errors
+//! say what was expected and how many bytes came, nothing more.
+
+use std::fmt;
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, Engine as _, GeneralPurpose, GeneralPurposeConfig};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+/// Base64url without padding: what keys are written as.
+const URL_NO_PAD: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+/// Standard base64, padded or not: accepted too (keys pasted from other tools).
+const STANDARD_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The 8-byte id of a public key: the first 8 bytes of SHA-256 of its 32 bytes. A bundle names
+/// the key that signed it by this id, so a verifier holding several keys (rotation) picks one.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId(pub [u8; 8]);
+
+impl KeyId {
+    fn of(public: &[u8; 32]) -> KeyId {
+        let digest = Sha256::digest(public);
+        let mut id = [0u8; 8];
+        id.copy_from_slice(digest.get(..8).unwrap_or(&[0u8; 8]));
+        KeyId(id)
+    }
+}
+
+impl fmt::Display for KeyId {
+    /// Lower-case hex, 16 digits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({self})")
+    }
+}
+
+/// An Ed25519 public key that verifies bundles.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    key: VerifyingKey,
+    id: KeyId,
+}
+
+impl PublicKey {
+    /// Reads a key written as base64url (as [`generate_key_pair`] writes it) or standard
+    /// base64, with or without padding; surrounding whitespace is ignored.
+    ///
+    /// # Errors
+    /// `Error::Key` when the text is not base64, not 32 bytes, or not a curve point.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::{generate_key_pair, PublicKey};
+    /// let pair = generate_key_pair().unwrap();
+    /// let key = PublicKey::parse(&pair.public_key).unwrap();
+    /// assert_eq!(key.to_string(), pair.public_key);
+    /// assert!(PublicKey::parse("not a key").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<PublicKey, Error> {
+        let bytes = decode_base64(text).ok_or_else(|| {
+            Error::Key(format!("public key: expected 32 bytes as base64url or base64 text, got {} characters that are neither", text.trim().chars().count()))
+        })?;
+        PublicKey::from_slice(&bytes)
+    }
+
+    /// A key from its raw bytes (a `Uint8Array` in JavaScript).
+    ///
+    /// # Errors
+    /// `Error::Key` when there are not exactly 32 bytes or they are not a curve point.
+    pub fn from_slice(bytes: &[u8]) -> Result<PublicKey, Error> {
+        let raw: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::Key(format!("public key: expected 32 bytes, got {}", bytes.len())))?;
+        PublicKey::from_bytes(&raw)
+    }
+
+    /// A key from its 32 bytes.
+    ///
+    /// # Errors
+    /// `Error::Key` when the bytes are not an Ed25519 public key.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, Error> {
+        let key = VerifyingKey::from_bytes(bytes)
+            .map_err(|_| Error::Key("public key: the 32 bytes are not an Ed25519 public key".into()))?;
+        if key.is_weak() {
+            return Err(Error::Key("public key: a weak (small-order) Ed25519 key verifies forged signatures; refusing it".into()));
+        }
+        Ok(PublicKey { key, id: KeyId::of(bytes) })
+    }
+
+    /// The 32 bytes.
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    /// The id a bundle signed by the matching private key carries.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.id
+    }
+
+    /// Whether `signature` signs `message` under this key (strict: no malleable signatures).
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        self.key.verify_strict(message, &Signature::from_bytes(signature)).is_ok()
+    }
+}
+
+impl fmt::Display for PublicKey {
+    /// Base64url without padding.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&URL_NO_PAD.encode(self.key.as_bytes()))
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({self}, id {})", self.id)
+    }
+}
+
+/// An Ed25519 private key (its 32-byte seed) that signs bundles. Zeroed when dropped.
+#[derive(Clone)]
+pub struct PrivateKey {
+    key: SigningKey,
+}
+
+impl PrivateKey {
+    /// Reads a seed written as base64url (as [`generate_key_pair`] writes it) or standard
+    /// base64, with or without padding.
+    ///
+    /// # Errors
+    /// `Error::Key` when the text is not base64 of 32 bytes. The message never quotes the text.
+    pub fn parse(text: &str) -> Result<PrivateKey, Error> {
+        let mut bytes = decode_base64(text).ok_or_else(|| {
+            Error::Key("private key: expected 32 bytes as base64url or base64 text, got text that is neither".into())
+        })?;
+        let key = PrivateKey::from_slice(&bytes);
+        bytes.fill(0);
+        key
+    }
+
+    /// A key from its raw 32-byte seed (a `Uint8Array` in JavaScript).
+    ///
+    /// # Errors
+    /// `Error::Key` when there are not exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Result<PrivateKey, Error> {
+        let seed: &[u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::Key(format!("private key: expected a 32-byte Ed25519 seed, got {} bytes", bytes.len())))?;
+        Ok(PrivateKey::from_bytes(seed))
+    }
+
+    /// A key from its 32-byte seed.
+    #[must_use]
+    pub fn from_bytes(seed: &[u8; 32]) -> PrivateKey {
+        PrivateKey { key: SigningKey::from_bytes(seed) }
+    }
+
+    /// The public key that verifies what this key signs.
+    #[must_use]
+    pub fn public_key(&self) -> PublicKey {
+        let key = self.key.verifying_key();
+        PublicKey { id: KeyId::of(key.as_bytes()), key }
+    }
+
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey(<redacted>, id {})", self.public_key().id)
+    }
+}
+
+/// A fresh key pair as text: base64url without padding of the 32-byte public key and of the
+/// 32-byte private seed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    pub public_key: String,
+    pub private_key: String,
+}
+
+impl fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPair").field("public_key", &self.public_key).field("private_key", &"<redacted>").finish()
+    }
+}
+
+/// A new Ed25519 key pair from the platform's randomness (`getrandom`: the OS natively,
+/// `crypto.getRandomValues` in browsers, workers and Node).
+///
+/// # Errors
+/// `Error::Random` when the platform gives no randomness.
+///
+/// # Examples
+/// ```
+/// let pair = scopegate::generate_key_pair().unwrap();
+/// assert_eq!(pair.public_key.len(), 43);
+/// assert_eq!(pair.private_key.len(), 43);
+/// ```
+pub fn generate_key_pair() -> Result<KeyPair, Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| Error::Random(e.to_string()))?;
+    let key = PrivateKey::from_bytes(&seed);
+    let private_key = URL_NO_PAD.encode(seed);
+    seed.fill(0);
+    Ok(KeyPair { public_key: key.public_key().to_string(), private_key })
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    URL_NO_PAD.decode(text).or_else(|_| STANDARD_ANY_PAD.decode(text)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_pairs_parse_and_match() {
+        let pair = generate_key_pair().unwrap();
+        let public = PublicKey::parse(&pair.public_key).unwrap();
+        let private = PrivateKey::parse(&pair.private_key).unwrap();
+        assert_eq!(private.public_key(), public);
+        let sig = private.sign(b"hello");
+        assert!(public.verifies(b"hello", &sig));
+        assert!(!public.verifies(b"hellp", &sig));
+    }
+
+    #[test]
+    fn accepts_standard_base64_and_padding() {
+        let private = PrivateKey::from_bytes(&[7u8; 32]);
+        let raw = private.public_key().to_bytes();
+        let std_padded = base64::engine::general_purpose::STANDARD.encode(raw);
+        let url_padded = base64::engine::general_purpose::URL_SAFE.encode(raw);
+        for text in [std_padded.as_str(), url_padded.as_str(), &format!(" {} \n", private.public_key())] {
+            assert_eq!(PublicKey::parse(text).unwrap(), private.public_key(), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_never_echo_private_keys() {
+        let secret = "c2VjcmV0LXNlZWQtdGhhdC1pcy10b28tc2hvcnQ";
+        let e = PrivateKey::parse(secret).unwrap_err().to_string();
+        assert!(!e.contains(secret), "{e}");
+        assert!(e.starts_with("private key: expected a 32-byte"), "{e}");
+        let e = PrivateKey::parse("%%% not base64 %%%").unwrap_err().to_string();
+        assert!(!e.contains("%%%"), "{e}");
+        assert!(format!("{:?}", PrivateKey::from_bytes(&[1; 32])).contains("redacted"));
+        let pair = generate_key_pair().unwrap();
+        assert!(!format!("{pair:?}").contains(&pair.private_key));
+    }
+
+    #[test]
+    fn rejects_wrong_lengths_and_weak_keys() {
+        assert!(PublicKey::from_slice(&[1u8; 31]).unwrap_err().to_string().contains("got 31"));
+        // The identity point: small order, verifies forgeries.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(PublicKey::from_bytes(&identity).is_err());
+    }
+
+    #[test]
+    fn key_id_is_sha256_prefix() {
+        let public = PrivateKey::from_bytes(&[9u8; 32]).public_key();
+        let digest = Sha256::digest(public.to_bytes());
+        assert_eq!(public.key_id().0, digest[..8]);
+        assert_eq!(public.key_id().to_string().len(), 16);
+    }
+}
