@@ -1,0 +1,27 @@
+# scopegate: the two commands a newcomer needs are `make demo` and `make test` (see README.md).
+# Every target installs what it needs first and can be run again at any time.
+SHELL := bash
+
+.PHONY: help setup build test demo serve clean
+
+help:
+	@echo "make demo    set up, build the package, and serve the edge worker (workerd) and admin page on 127.0.0.1"
+	@echo "make test    set up, build, and run every test (Rust, clippy, tsc, Node, workerd, Chromium)"
+	@echo "make build   set up and build the npm package in pkg/ (prints the .wasm size)"
+	@echo "make setup   install the toolchains and tools only"
+	@echo "make clean   remove pkg/, the wasm builds and the demo's files"
+
+setup:
+	bash scripts/setup.sh
+
+build:
+	bash scripts/build.sh
+
+test:
+	bash scripts/test.sh
+
+demo:
+	bash scripts/demo.sh
+
+clean:
+	rm -rf pkg target/wasm target/wasm-debian target/pkg-staging .demo
