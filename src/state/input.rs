@@ -1,238 +1,301 @@
-//! The state JSON as it arrives (DESIGN.md §3), field for field. Unknown fields are errors, so
-//! a typo (`expires_on`) is reported instead of silently ignored.
-
-use std::fmt;
+//! The state JSON as it arrives (DESIGN.md §3), field for field, read with JSON paths.
+//! Unknown fields are errors, so a typo (`expires_on`) is reported instead of silently ignored.
 
 use ipnet::IpNet;
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
+use serde_json::Value;
 
+use super::json::{At, Obj};
 use crate::directory::{Level, PrincipalKind, PrincipalStatus};
+use crate::error::Error;
 use crate::policy::{PasswordAuth, Switch, UnknownRoute};
 use crate::time::Timestamp;
 use crate::token::{AccessMode, TokenKind};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct StateDoc {
-    pub issued_at: Rfc3339,
-    /// A built-in profile's name, or a whole profile document (read in a second pass).
-    #[serde(default)]
-    pub profile: Option<serde_json::Value>,
-    #[serde(default)]
+    pub issued_at: Timestamp,
+    /// A built-in profile's name, or a whole profile document.
+    pub profile: Option<Value>,
     pub resources: ResourcesDoc,
-    #[serde(default)]
     pub principals: Vec<PrincipalDoc>,
-    #[serde(default)]
     pub tokens: Vec<TokenDoc>,
-    #[serde(default)]
     pub policies: Vec<PolicyDoc>,
-    #[serde(default)]
     pub default_policy: Option<PolicyDoc>,
-    #[serde(default)]
     pub network: Option<NetworkDoc>,
-    #[serde(default)]
     pub token_permissions: Option<TokenPermissionsDoc>,
-    #[serde(default)]
     pub unknown_route: Option<UnknownRoute>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 pub(crate) struct ResourcesDoc {
-    #[serde(default)]
-    pub workspaces: Vec<WorkspaceDoc>,
-    #[serde(default)]
+    pub workspaces: Vec<String>,
     pub projects: Vec<ProjectDoc>,
-    #[serde(default)]
     pub repositories: Vec<RepositoryDoc>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct WorkspaceDoc {
-    pub slug: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ProjectDoc {
     pub workspace: String,
     pub key: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RepositoryDoc {
     pub workspace: String,
     pub slug: String,
-    #[serde(default)]
     pub project: Option<String>,
-    #[serde(default)]
     pub public: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct PrincipalDoc {
     pub id: String,
     pub kind: PrincipalKind,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default = "active")]
     pub status: PrincipalStatus,
-    #[serde(default)]
     pub groups: Vec<String>,
-    #[serde(default)]
     pub two_factor: bool,
-    #[serde(default)]
     pub permissions: Vec<PermissionDoc>,
-    #[serde(default)]
-    pub name: Option<String>,
 }
 
-fn active() -> PrincipalStatus {
-    PrincipalStatus::Active
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct PermissionDoc {
     pub resource: String,
     pub level: Level,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct TokenDoc {
     pub id: String,
     pub kind: TokenKind,
-    #[serde(default)]
     pub label: Option<String>,
-    #[serde(default)]
-    pub secret_sha256: Option<Sha256Hex>,
+    pub secret_sha256: Option<[u8; 32]>,
     /// Hashed at build time and dropped; never stored.
-    #[serde(default)]
     pub secret: Option<String>,
-    #[serde(default)]
     pub principal: Option<String>,
-    #[serde(default)]
     pub resource: Option<String>,
-    #[serde(default)]
     pub scopes: Vec<String>,
-    #[serde(default)]
     pub access: Option<AccessMode>,
-    #[serde(default)]
-    pub created_at: Option<Rfc3339>,
-    #[serde(default)]
-    pub expires_at: Option<Rfc3339>,
-    #[serde(default)]
+    pub created_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
     pub created_by: Option<String>,
-    #[serde(default)]
-    pub allowed_ips: Vec<Cidr>,
-    #[serde(default)]
-    pub revoked_at: Option<Rfc3339>,
+    pub allowed_ips: Vec<IpNet>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// A listed policy, or the default policy (which has no name and no members).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct PolicyDoc {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub members: Option<MembersDoc>,
-    #[serde(default)]
     pub api_tokens: Option<Switch>,
-    #[serde(default)]
     pub app_passwords: Option<Switch>,
-    #[serde(default)]
     pub password_auth: Option<PasswordAuth>,
-    #[serde(default)]
     pub max_token_lifetime_days: Option<i64>,
-    #[serde(default)]
-    pub ip_allowlist: Vec<Cidr>,
-    #[serde(default)]
-    pub revoke_issued_before: Option<Rfc3339>,
-    #[serde(default)]
+    pub ip_allowlist: Vec<IpNet>,
+    pub revoke_issued_before: Option<Timestamp>,
     pub require_2fa: bool,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct MembersDoc {
-    #[serde(default)]
     pub groups: Vec<String>,
-    #[serde(default)]
     pub principals: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct NetworkDoc {
-    #[serde(default)]
-    pub trusted_proxies: Vec<Cidr>,
-    #[serde(default)]
+    pub trusted_proxies: Vec<IpNet>,
     pub client_ip_header: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct TokenPermissionsDoc {
-    #[serde(default = "everyone", rename = "use")]
     pub use_tokens: Vec<String>,
-    #[serde(default = "everyone")]
     pub create: Vec<String>,
-    #[serde(default = "everyone")]
     pub create_write: Vec<String>,
-    #[serde(default)]
     pub create_for_others: Vec<String>,
 }
 
-fn everyone() -> Vec<String> {
-    vec!["*".into()]
+/// A proposed change to the policies of a snapshot (every key optional).
+pub(crate) struct PolicyChangeDoc {
+    pub policies: Option<Vec<PolicyDoc>>,
+    pub default_policy: Option<PolicyDoc>,
+    pub network: Option<NetworkDoc>,
+    pub token_permissions: Option<TokenPermissionsDoc>,
+    pub unknown_route: Option<UnknownRoute>,
 }
 
-/// An RFC 3339 time; anything else is an error that quotes what was given.
-pub(crate) struct Rfc3339(pub Timestamp);
+const SWITCH: &[(&str, Switch)] = &[("allow", Switch::Allow), ("block", Switch::Block)];
+const PASSWORD: &[(&str, PasswordAuth)] = &[("allow", PasswordAuth::Allow), ("disable", PasswordAuth::Disable)];
+const UNKNOWN_ROUTE: &[(&str, UnknownRoute)] = &[("deny", UnknownRoute::Deny), ("defer", UnknownRoute::Defer)];
+const LEVEL: &[(&str, Level)] = &[("read", Level::Read), ("write", Level::Write), ("admin", Level::Admin)];
+const ACCESS: &[(&str, AccessMode)] = &[("read_only", AccessMode::ReadOnly), ("read_write", AccessMode::ReadWrite)];
+const PRINCIPAL_KIND: &[(&str, PrincipalKind)] = &[("user", PrincipalKind::User), ("service_account", PrincipalKind::ServiceAccount)];
+const STATUS: &[(&str, PrincipalStatus)] = &[
+    ("active", PrincipalStatus::Active),
+    ("deactivated", PrincipalStatus::Deactivated),
+    ("deleted", PrincipalStatus::Deleted),
+];
 
-impl<'de> Deserialize<'de> for Rfc3339 {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Rfc3339;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an RFC 3339 time")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rfc3339, E> {
-                Timestamp::parse(v).map(Rfc3339).ok_or_else(|| {
-                    E::custom(format_args!("expected an RFC 3339 time, got {}", quoted(v)))
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
+fn token_kind(at: At<'_>) -> Result<TokenKind, Error> {
+    let kinds: Vec<(&str, TokenKind)> = TokenKind::ALL.iter().map(|k| (k.as_str(), *k)).collect();
+    at.one_of(&kinds)
 }
 
-/// A CIDR block or a single address (`203.0.113.7` is `203.0.113.7/32`).
-pub(crate) struct Cidr(pub IpNet);
+fn list<T>(o: &Obj<'_>, key: &str, read: impl FnMut(At<'_>) -> Result<T, Error>) -> Result<Vec<T>, Error> {
+    Ok(o.get(key, |a| a.each(read))?.unwrap_or_default())
+}
 
-impl<'de> Deserialize<'de> for Cidr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Cidr;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a CIDR block")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Cidr, E> {
-                parse_cidr(v).map(Cidr).ok_or_else(|| {
-                    E::custom(format_args!("expected a CIDR block like \"203.0.113.0/24\", got {}", quoted(v)))
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
+fn strings(o: &Obj<'_>, key: &str) -> Result<Vec<String>, Error> {
+    Ok(o.get(key, |a| a.strings())?.unwrap_or_default())
+}
+
+fn string(o: &Obj<'_>, key: &str) -> Result<Option<String>, Error> {
+    o.get(key, |a| a.string())
+}
+
+pub(crate) fn state(root: At<'_>) -> Result<StateDoc, Error> {
+    let o = root.obj()?;
+    o.only(&[
+        "issued_at", "profile", "resources", "principals", "tokens", "policies", "default_policy", "network",
+        "token_permissions", "unknown_route",
+    ])?;
+    Ok(StateDoc {
+        issued_at: o.need("issued_at", |a| a.time())?,
+        profile: o.get("profile", |a| Ok(a.value.clone()))?,
+        resources: o.get("resources", resources)?.unwrap_or_default(),
+        principals: list(&o, "principals", principal)?,
+        tokens: list(&o, "tokens", token)?,
+        policies: list(&o, "policies", policy)?,
+        default_policy: o.get("default_policy", policy)?,
+        network: o.get("network", network)?,
+        token_permissions: o.get("token_permissions", token_permissions)?,
+        unknown_route: o.get("unknown_route", |a| a.one_of(UNKNOWN_ROUTE))?,
+    })
+}
+
+pub(crate) fn policy_change(root: At<'_>) -> Result<PolicyChangeDoc, Error> {
+    let o = root.obj()?;
+    o.only(&["policies", "default_policy", "network", "token_permissions", "unknown_route"])?;
+    Ok(PolicyChangeDoc {
+        policies: o.get("policies", |a| a.each(policy))?,
+        default_policy: o.get("default_policy", policy)?,
+        network: o.get("network", network)?,
+        token_permissions: o.get("token_permissions", token_permissions)?,
+        unknown_route: o.get("unknown_route", |a| a.one_of(UNKNOWN_ROUTE))?,
+    })
+}
+
+fn resources(at: At<'_>) -> Result<ResourcesDoc, Error> {
+    let o = at.obj()?;
+    o.only(&["workspaces", "projects", "repositories"])?;
+    Ok(ResourcesDoc {
+        workspaces: list(&o, "workspaces", |a| {
+            let w = a.obj()?;
+            w.only(&["slug"])?;
+            w.need("slug", |s| s.string())
+        })?,
+        projects: list(&o, "projects", |a| {
+            let p = a.obj()?;
+            p.only(&["workspace", "key"])?;
+            Ok(ProjectDoc { workspace: p.need("workspace", |s| s.string())?, key: p.need("key", |s| s.string())? })
+        })?,
+        repositories: list(&o, "repositories", |a| {
+            let r = a.obj()?;
+            r.only(&["workspace", "slug", "project", "public"])?;
+            Ok(RepositoryDoc {
+                workspace: r.need("workspace", |s| s.string())?,
+                slug: r.need("slug", |s| s.string())?,
+                project: string(&r, "project")?,
+                public: r.get("public", |b| b.bool())?.unwrap_or(false),
+            })
+        })?,
+    })
+}
+
+fn principal(at: At<'_>) -> Result<PrincipalDoc, Error> {
+    let o = at.obj()?;
+    o.only(&["id", "kind", "email", "status", "groups", "two_factor", "permissions", "name"])?;
+    let _ = string(&o, "name")?;
+    Ok(PrincipalDoc {
+        id: o.need("id", |a| a.string())?,
+        kind: o.need("kind", |a| a.one_of(PRINCIPAL_KIND))?,
+        email: string(&o, "email")?,
+        status: o.get("status", |a| a.one_of(STATUS))?.unwrap_or(PrincipalStatus::Active),
+        groups: strings(&o, "groups")?,
+        two_factor: o.get("two_factor", |a| a.bool())?.unwrap_or(false),
+        permissions: list(&o, "permissions", |a| {
+            let p = a.obj()?;
+            p.only(&["resource", "level"])?;
+            Ok(PermissionDoc { resource: p.need("resource", |s| s.string())?, level: p.need("level", |s| s.one_of(LEVEL))? })
+        })?,
+    })
+}
+
+fn token(at: At<'_>) -> Result<TokenDoc, Error> {
+    let o = at.obj()?;
+    o.only(&[
+        "id", "kind", "label", "secret_sha256", "secret", "principal", "resource", "scopes", "access", "created_at",
+        "expires_at", "created_by", "allowed_ips", "revoked_at",
+    ])?;
+    Ok(TokenDoc {
+        id: o.need("id", |a| a.string())?,
+        kind: o.need("kind", token_kind)?,
+        label: string(&o, "label")?,
+        secret_sha256: o.get("secret_sha256", |a| {
+            let text = a.str()?;
+            // Not quoted back: a pasted secret must not end up in an error message.
+            parse_digest_hex(text).map_or_else(
+                || a.err(format!("expected 64 hex digits of a SHA-256 digest, got {} characters", text.chars().count())),
+                Ok,
+            )
+        })?,
+        secret: o.get("secret", |a| a.string().or_else(|_| a.err("expected the secret as a string")))?,
+        principal: string(&o, "principal")?,
+        resource: string(&o, "resource")?,
+        scopes: strings(&o, "scopes")?,
+        access: o.get("access", |a| a.one_of(ACCESS))?,
+        created_at: o.get("created_at", |a| a.time())?,
+        expires_at: o.get("expires_at", |a| a.time())?,
+        created_by: string(&o, "created_by")?,
+        allowed_ips: list(&o, "allowed_ips", |a| a.cidr())?,
+        revoked_at: o.get("revoked_at", |a| a.time())?,
+    })
+}
+
+fn policy(at: At<'_>) -> Result<PolicyDoc, Error> {
+    let o = at.obj()?;
+    o.only(&[
+        "name", "members", "api_tokens", "app_passwords", "password_auth", "max_token_lifetime_days", "ip_allowlist",
+        "revoke_issued_before", "require_2fa",
+    ])?;
+    Ok(PolicyDoc {
+        name: string(&o, "name")?,
+        members: o.get("members", |a| {
+            let m = a.obj()?;
+            m.only(&["groups", "principals"])?;
+            Ok(MembersDoc { groups: strings(&m, "groups")?, principals: strings(&m, "principals")? })
+        })?,
+        api_tokens: o.get("api_tokens", |a| a.one_of(SWITCH))?,
+        app_passwords: o.get("app_passwords", |a| a.one_of(SWITCH))?,
+        password_auth: o.get("password_auth", |a| a.one_of(PASSWORD))?,
+        max_token_lifetime_days: o.get("max_token_lifetime_days", |a| a.int())?,
+        ip_allowlist: list(&o, "ip_allowlist", |a| a.cidr())?,
+        revoke_issued_before: o.get("revoke_issued_before", |a| a.time())?,
+        require_2fa: o.get("require_2fa", |a| a.bool())?.unwrap_or(false),
+    })
+}
+
+fn network(at: At<'_>) -> Result<NetworkDoc, Error> {
+    let o = at.obj()?;
+    o.only(&["trusted_proxies", "client_ip_header"])?;
+    Ok(NetworkDoc {
+        trusted_proxies: list(&o, "trusted_proxies", |a| a.cidr())?,
+        client_ip_header: string(&o, "client_ip_header")?,
+    })
+}
+
+fn token_permissions(at: At<'_>) -> Result<TokenPermissionsDoc, Error> {
+    let o = at.obj()?;
+    o.only(&["use", "create", "create_write", "create_for_others"])?;
+    let everyone = || vec!["*".to_string()];
+    Ok(TokenPermissionsDoc {
+        use_tokens: o.get("use", |a| a.strings())?.unwrap_or_else(everyone),
+        create: o.get("create", |a| a.strings())?.unwrap_or_else(everyone),
+        create_write: o.get("create_write", |a| a.strings())?.unwrap_or_else(everyone),
+        create_for_others: strings(&o, "create_for_others")?,
+    })
 }
 
 /// Parses `addr/len` or a bare address; host bits are cleared.
@@ -243,28 +306,6 @@ pub fn parse_cidr(text: &str) -> Option<IpNet> {
         return Some(net.trunc());
     }
     text.parse::<std::net::IpAddr>().ok().map(IpNet::from)
-}
-
-/// 64 hex digits of a SHA-256 digest.
-pub(crate) struct Sha256Hex(pub [u8; 32]);
-
-impl<'de> Deserialize<'de> for Sha256Hex {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Sha256Hex;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("64 hex digits")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Sha256Hex, E> {
-                parse_digest_hex(v).map(Sha256Hex).ok_or_else(|| {
-                    // Not quoted back: a pasted secret must not end up in an error message.
-                    E::custom(format_args!("expected 64 hex digits of a SHA-256 digest, got {} characters", v.chars().count()))
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
 }
 
 /// Reads 64 hex digits.
@@ -291,20 +332,4 @@ pub(crate) fn quoted(v: &str) -> String {
         q.push('…');
     }
     q
-}
-
-/// A proposed change to the policies of a snapshot (every key optional).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PolicyChangeDoc {
-    #[serde(default)]
-    pub policies: Option<Vec<PolicyDoc>>,
-    #[serde(default)]
-    pub default_policy: Option<PolicyDoc>,
-    #[serde(default)]
-    pub network: Option<NetworkDoc>,
-    #[serde(default)]
-    pub token_permissions: Option<TokenPermissionsDoc>,
-    #[serde(default)]
-    pub unknown_route: Option<UnknownRoute>,
 }

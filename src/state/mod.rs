@@ -3,6 +3,7 @@
 //! result is a complete `CompiledState` or an error.
 
 mod input;
+mod json;
 
 pub use input::{parse_cidr, parse_digest_hex};
 
@@ -38,13 +39,9 @@ impl CompiledState {
     /// # Errors
     /// `Error::State` naming the JSON path and what was expected.
     pub fn from_json(json: &str) -> Result<CompiledState, Error> {
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let doc: StateDoc = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let message = strip_position(&e.inner().to_string());
-            Error::state(if path == "." { String::new() } else { path }, message)
-        })?;
-        compile(doc)
+        let value = json::parse(json)?;
+        let root = json::Path::Root;
+        compile(input::state(json::At::root(&value, &root))?)
     }
 
     /// An unsigned snapshot of this state.
@@ -58,16 +55,6 @@ impl CompiledState {
             expires_at: None,
             tokens: Arc::new(MemoryTokens { by_digest }),
         }
-    }
-}
-
-/// serde_json appends "at line 1 column 52"; keep the message, the path says where.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) if message.get(at..).is_some_and(|t| t.contains(" column ")) => {
-            message.get(..at).unwrap_or(message).to_string()
-        }
-        _ => message.to_string(),
     }
 }
 
@@ -96,7 +83,7 @@ fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
     tokens.sort_by_key(|t| t.digest);
     Ok(CompiledState {
         meta: Meta {
-            issued_at: doc.issued_at.0,
+            issued_at: doc.issued_at,
             profile: profile.doc().clone(),
             directory,
             policies,
@@ -114,7 +101,7 @@ fn compile_network(doc: Option<input::NetworkDoc>) -> Result<Network, Error> {
         return Ok(Network::default());
     };
     Ok(Network {
-        trusted_proxies: n.trusted_proxies.into_iter().map(|c| c.0).collect(),
+        trusted_proxies: n.trusted_proxies,
         client_ip_header: match n.client_ip_header {
             None => ClientIpHeader::default(),
             Some(h) => ClientIpHeader::parse(&h).ok_or_else(|| {
@@ -142,11 +129,9 @@ fn compile_token_permissions(doc: Option<input::TokenPermissionsDoc>) -> TokenPe
 /// # Errors
 /// `Error::State` with the JSON path of the first problem.
 pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    let doc: input::PolicyChangeDoc = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        Error::state(if path == "." { String::new() } else { path }, strip_position(&e.inner().to_string()))
-    })?;
+    let value = json::parse(json)?;
+    let root = json::Path::Root;
+    let doc = input::policy_change(json::At::root(&value, &root))?;
     let mut meta = current.clone();
     if doc.policies.is_some() || doc.default_policy.is_some() {
         let listed = match doc.policies {
@@ -177,9 +162,7 @@ fn resolve_profile(value: Option<serde_json::Value>) -> Result<Profile, Error> {
         None => builtin(DEFAULT_PROFILE),
         Some(serde_json::Value::String(name)) => builtin(&name),
         Some(value) => {
-            let doc: ProfileDoc = serde_path_to_error::deserialize(value).map_err(|e| {
-                Error::state(format!("profile.{}", e.path()), e.inner().to_string())
-            })?;
+            let doc: ProfileDoc = serde_json::from_value(value).map_err(|e| Error::state("profile", e.to_string()))?;
             Profile::compile(doc).map_err(|e| Error::state("profile", e.to_string()))
         }
     }
@@ -195,13 +178,13 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
     let res = &doc.resources;
     let mut dir = Directory::default();
     for (i, w) in res.workspaces.iter().enumerate() {
-        if w.slug.is_empty() || w.slug.contains('/') {
-            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("expected a workspace slug, got {}", quoted(&w.slug))));
+        if w.is_empty() || w.contains('/') {
+            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("expected a workspace slug, got {}", quoted(&w))));
         }
-        if dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(&w.slug)) {
-            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("duplicate workspace {}", quoted(&w.slug))));
+        if dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
+            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("duplicate workspace {}", quoted(&w))));
         }
-        dir.workspaces.push(w.slug.clone());
+        dir.workspaces.push(w.clone());
     }
     let has_ws = |dir: &Directory, ws: &str| dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(ws));
     for (i, p) in res.projects.iter().enumerate() {
@@ -249,7 +232,6 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
                 .map_err(|m| Error::state(format!("principals[{i}].permissions[{j}].resource"), m))?;
             permissions.push((key, perm.level));
         }
-        let _ = &p.name;
         dir.principals.push(Principal {
             id: p.id.clone(),
             kind: p.kind,
@@ -359,8 +341,8 @@ fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> R
         app_passwords: p.app_passwords.unwrap_or_default(),
         password_auth: p.password_auth.unwrap_or_default(),
         max_token_lifetime_days,
-        ip_allowlist: p.ip_allowlist.into_iter().map(|c| c.0).collect(),
-        revoke_issued_before: p.revoke_issued_before.map(|t| t.0),
+        ip_allowlist: p.ip_allowlist,
+        revoke_issued_before: p.revoke_issued_before,
         require_2fa: p.require_2fa,
     })
 }
@@ -371,7 +353,7 @@ fn compile_token(i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> R
         return Err(Error::state(at("id"), "expected a non-empty token id"));
     }
     let digest = match (&t.secret_sha256, &t.secret) {
-        (Some(d), None) => d.0,
+        (Some(d), None) => *d,
         (None, Some(secret)) if !secret.is_empty() => digest_token(secret),
         (Some(_), Some(_)) => return Err(Error::state(format!("tokens[{i}]"), "give `secret_sha256` or `secret`, not both")),
         _ => return Err(Error::state(format!("tokens[{i}]"), "missing `secret_sha256` (or `secret`, hashed at build time)")),
@@ -420,7 +402,7 @@ fn compile_token(i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> R
             return Err(Error::state(format!("tokens[{i}].scopes[{j}]"), format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name()))));
         }
     }
-    let (created_at, expires_at) = (t.created_at.map(|x| x.0), t.expires_at.map(|x| x.0));
+    let (created_at, expires_at) = (t.created_at, t.expires_at);
     if let (Some(c), Some(e)) = (created_at, expires_at) {
         if e < c {
             return Err(Error::state(at("expires_at"), format!("expires before it was created ({c})")));
@@ -440,9 +422,9 @@ fn compile_token(i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> R
         access: t.access,
         created_at,
         expires_at,
-        revoked_at: t.revoked_at.map(|x| x.0),
+        revoked_at: t.revoked_at,
         created_by: t.created_by,
-        allowed_ips: t.allowed_ips.into_iter().map(|c| c.0).collect(),
+        allowed_ips: t.allowed_ips,
     })
 }
 
