@@ -179,10 +179,10 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
     let mut dir = Directory::default();
     for (i, w) in res.workspaces.iter().enumerate() {
         if w.is_empty() || w.contains('/') {
-            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("expected a workspace slug, got {}", quoted(&w))));
+            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("expected a workspace slug, got {}", quoted(w))));
         }
-        if dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
-            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("duplicate workspace {}", quoted(&w))));
+        if dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(w)) {
+            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("duplicate workspace {}", quoted(w))));
         }
         dir.workspaces.push(w.clone());
     }
