@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the bundle fuzz targets (fuzz/) for a bounded time each. Not part of `cargo test`.
+# Runs the fuzz targets (fuzz/: bundles, deltas, state JSON, requests, OpenAPI specs) for a
+# bounded time each. Not part of `cargo test`.
 #
 #   scripts/fuzz.sh            # 60 s per target
 #   scripts/fuzz.sh 600        # 10 min per target
@@ -17,7 +18,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(bundle_load apply_delta)
+  targets=(bundle_load apply_delta state_json request openapi)
 fi
 
 cd "$(dirname "$0")/../fuzz"
