@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::audit::{self, AuditReport};
 use crate::bundle::LoadedBundle;
 use crate::create::{self, TokenSpec};
+use crate::estate::{self, Estate};
 use crate::preview::{self, PreviewReport, ReplayRequest};
 use crate::decision::{Decision, Explanation};
 use crate::error::Error;
@@ -106,6 +107,30 @@ impl Engine {
     /// A spec with an unknown scope or resource, or an unreadable expiry.
     pub fn can_create_token(&self, actor: &str, spec: &TokenSpec, now: Timestamp) -> Result<Decision, Error> {
         create::can_create(&self.snapshot, actor, spec, now)
+    }
+
+    /// Counts by kind and an expiry timeline of `weeks` weeks, at `now`.
+    #[must_use]
+    pub fn estate(&self, now: Timestamp, weeks: u32) -> Estate {
+        estate::estate(&self.snapshot, now, weeks)
+    }
+
+    /// The policies, network and token permissions in the state's JSON form.
+    #[must_use]
+    pub fn policies_json(&self) -> serde_json::Value {
+        estate::policies_json(&self.snapshot.meta)
+    }
+
+    /// A new unsigned engine over the same tokens with a policy change applied (what "apply" in
+    /// the admin page does after a preview). The tokens are shared, not copied.
+    ///
+    /// # Errors
+    /// A change that cannot be read, with its JSON path.
+    pub fn with_policies(&self, change_json: &str) -> Result<Engine, Error> {
+        let mut snapshot = self.snapshot.clone();
+        snapshot.meta = crate::state::apply_policy_change(change_json, &self.snapshot.meta)?;
+        snapshot.expires_at = None;
+        Ok(Engine::from_snapshot(snapshot))
     }
 
     /// Counts and times.

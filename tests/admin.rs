@@ -158,3 +158,32 @@ fn can_create_token_applies_token_permissions() {
     let bad = spec(json!({"kind": "api_token", "scopes": ["nope"]}));
     assert!(e.can_create_token("u-mary", &bad, now()).unwrap_err().to_string().contains("unknown scope `nope`"));
 }
+
+#[test]
+fn estate_counts_kinds_and_expiry_weeks() {
+    let e = engine().estate(now(), 4);
+    assert_eq!(e.total, 4);
+    assert_eq!(e.by_kind.get("api_token"), Some(&2));
+    assert_eq!(e.no_expiry, 1, "t-carl-app");
+    // t-mary expires in 8 days (week 2), t-repo in ~6 weeks, t-carl in ~7 months: later.
+    assert_eq!(e.weeks, vec![0, 1, 0, 0]);
+    assert_eq!(e.later, 2);
+    assert_eq!((e.revoked, e.expired), (0, 0));
+}
+
+#[test]
+fn policies_round_trip_through_their_json_form() {
+    let e = engine();
+    let json = e.policies_json();
+    assert_eq!(json["policies"][0]["name"], "contractors");
+    assert_eq!(json["default_policy"]["max_token_lifetime_days"], 365);
+    assert!(json["default_policy"].get("name").is_none());
+    let same = e.with_policies(&json.to_string()).unwrap();
+    assert_eq!(same.snapshot().meta, e.snapshot().meta);
+    let stricter = e.with_policies(r#"{"policies": [], "default_policy": {"api_tokens": "block"}}"#).unwrap();
+    let report = e.preview(r#"{"policies": [], "default_policy": {"api_tokens": "block"}}"#, &[], now()).unwrap();
+    assert_eq!(report.by_reason.get("api_tokens_blocked"), Some(&2));
+    // After applying, the same proposal changes nothing.
+    let again = stricter.preview(r#"{"policies": [], "default_policy": {"api_tokens": "block"}}"#, &[], now()).unwrap();
+    assert_eq!(again.changed_count, 0);
+}

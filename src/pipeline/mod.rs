@@ -174,7 +174,8 @@ impl<'a> Context<'a> {
     fn client_ip(&mut self, trace: &mut Trace<'_>) -> Option<IpAddr> {
         let (ip, source) = client_ip::resolve(&self.snapshot.meta.network, &self.request.headers, self.request.remote_addr.as_deref());
         self.decision.client_ip = ip.map(|i| i.to_string());
-        trace.step("client_ip", ip.is_some(), || match (ip, source) {
+        // No peer address is not a failure by itself: only an allowlist needs one, and says so.
+        trace.step("client_ip", !matches!(source, client_ip::Source::BadHeader(_)), || match (ip, source) {
             (Some(ip), client_ip::Source::Peer) => format!("{ip} (the TCP peer)"),
             (Some(ip), client_ip::Source::Header(h)) => format!("{ip} (from {} sent by a trusted proxy)", h.name()),
             (_, client_ip::Source::BadHeader(h)) => format!("unknown: {} from a trusted proxy is unreadable", h.name()),

@@ -1,0 +1,97 @@
+//! The token estate at a glance: counts by kind and an expiry timeline, for the admin page.
+//! Works the same for a state and a signed bundle (whose records live only in the engine).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::policy::{ClientIpHeader, Policies, Policy, UnknownRoute};
+use crate::snapshot::Meta;
+use crate::snapshot::Snapshot;
+use crate::time::{Timestamp, DAY};
+
+/// Longest timeline: two years of weeks.
+pub const MAX_WEEKS: u32 = 104;
+
+/// Counts of the whole estate at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Estate {
+    pub total: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    pub revoked: usize,
+    pub expired: usize,
+    pub no_expiry: usize,
+    /// Live tokens expiring in week 1, 2, ... from `now`.
+    pub weeks: Vec<usize>,
+    /// Live tokens expiring after the last week.
+    pub later: usize,
+}
+
+/// Counts every token at `now`, with `weeks` weeks of expiry timeline.
+#[must_use]
+pub fn estate(snapshot: &Snapshot, now: Timestamp, weeks: u32) -> Estate {
+    let weeks = weeks.min(MAX_WEEKS);
+    let mut out = Estate { weeks: vec![0; usize::try_from(weeks).unwrap_or(0)], ..Estate::default() };
+    for t in snapshot.tokens.records() {
+        out.total += 1;
+        *out.by_kind.entry(t.kind.as_str().to_string()).or_default() += 1;
+        if t.revoked_at.is_some_and(|r| r <= now) {
+            out.revoked += 1;
+            continue;
+        }
+        match t.expires_at {
+            None => out.no_expiry += 1,
+            Some(e) if e <= now => out.expired += 1,
+            Some(e) => {
+                let week = usize::try_from((e.0 - now.0 - 1) / (7 * DAY)).unwrap_or(usize::MAX);
+                match out.weeks.get_mut(week) {
+                    Some(slot) => *slot += 1,
+                    None => out.later += 1,
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The policies of a snapshot in the state's own JSON form, ready to edit and send back.
+#[must_use]
+pub fn policies_json(meta: &Meta) -> Value {
+    let Policies { listed, default } = &meta.policies;
+    let mut default_json = policy_json(default);
+    if let Value::Object(map) = &mut default_json {
+        map.remove("name");
+        map.remove("members");
+    }
+    json!({
+        "policies": listed.iter().map(policy_json).collect::<Vec<_>>(),
+        "default_policy": default_json,
+        "network": {
+            "trusted_proxies": meta.network.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "client_ip_header": ClientIpHeader::name(meta.network.client_ip_header),
+        },
+        "token_permissions": {
+            "use": meta.token_permissions.use_tokens,
+            "create": meta.token_permissions.create,
+            "create_write": meta.token_permissions.create_write,
+            "create_for_others": meta.token_permissions.create_for_others,
+        },
+        "unknown_route": match meta.unknown_route { UnknownRoute::Deny => "deny", UnknownRoute::Defer => "defer" },
+    })
+}
+
+fn policy_json(p: &Policy) -> Value {
+    json!({
+        "name": p.name,
+        "members": {"groups": p.members.groups, "principals": p.members.principals},
+        "api_tokens": p.api_tokens,
+        "app_passwords": p.app_passwords,
+        "password_auth": p.password_auth,
+        "max_token_lifetime_days": p.max_token_lifetime_days,
+        "ip_allowlist": p.ip_allowlist.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "revoke_issued_before": p.revoke_issued_before.map(|t| t.to_string()),
+        "require_2fa": p.require_2fa,
+    })
+}
