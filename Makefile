@@ -2,13 +2,14 @@
 # Every target installs what it needs first and can be run again at any time.
 SHELL := bash
 
-.PHONY: help setup build test demo serve clean
+.PHONY: help setup build test demo serve bench clean
 
 help:
 	@echo "make demo    set up, build the package, and serve the edge worker (workerd) and admin page on 127.0.0.1"
 	@echo "make test    set up, build, and run every test (Rust, clippy, tsc, Node, workerd, Chromium)"
 	@echo "make build   set up and build the npm package in pkg/ (prints the .wasm size)"
 	@echo "make setup   install the toolchains and tools only"
+	@echo "make bench   build pkg/, then print bundle figures in Node (10k, 100k, 1M tokens; not a test)"
 	@echo "make clean   remove pkg/, the wasm builds and the demo's files"
 
 setup:
@@ -23,5 +24,11 @@ test:
 demo:
 	bash scripts/demo.sh
 
+# Figures, not a test: bytes/token, build, load, check() and memory through the package in Node.
+# The size budget is make test's gate; the figures are printed either way.
+bench:
+	SCOPEGATE_SIZE_BUDGET=warn bash scripts/build.sh
+	node --max-old-space-size=8192 benches/bundle.mjs
+
 clean:
-	rm -rf pkg target/wasm target/wasm-debian target/pkg-staging .demo
+	rm -rf pkg target/wasm target/wasm-edge target/wasm-debian target/wasm-debian-edge target/pkg-staging .demo

@@ -1,5 +1,7 @@
-// Types for scopegate (DESIGN.md §5 and §6, the public contract). Hand-written, and checked by
-// `tsc --noEmit` in the tests together with a file that uses every export.
+// Types for scopegate (DESIGN.md §5 and §6, the public contract). Hand-written to match the
+// engine's serde output field for field (src/decision.rs, engine.rs, preview.rs, audit.rs,
+// bundle/load.rs, profile/mod.rs), and checked by `tsc --noEmit` in the tests together with a
+// file that uses every export (tests/js/types-check.ts).
 
 /** What happens to the request. */
 export type Effect = "allow" | "deny" | "defer";
@@ -38,6 +40,12 @@ export type TokenKind =
   | "personal_access_token"
   | "service_account_token"
   | "org_api_key";
+
+/** A coarse access mode a token may carry instead of route scopes. */
+export type AccessMode = "read_only" | "read_write";
+
+/** A permission level; higher levels include the lower ones. */
+export type Level = "read" | "write" | "admin";
 
 /** The token a decision is about (never its secret). */
 export interface TokenSummary {
@@ -114,6 +122,7 @@ export interface FetchRequestLike {
 
 export interface CheckRequestOptions {
   remoteAddr?: string;
+  /** Milliseconds since the epoch; default `Date.now()`. */
   now?: number;
 }
 
@@ -121,6 +130,7 @@ export interface CheckRequestOptions {
 export interface Info {
   profile: string;
   issuedAt: string;
+  /** When the bundle (or the applied delta) stops being trusted; absent for an unsigned state. */
   expiresAt?: string;
   tokens: number;
   principals: number;
@@ -131,42 +141,377 @@ export interface Info {
   routes: number;
   /** Loaded from a signed bundle (false for `Engine.fromState`). */
   signed: boolean;
-  /** Size of the loaded bundle (0 for an unsigned state). */
+  /** Size of the loaded bundle and applied delta (0 for an unsigned state). */
   bundleBytes: number;
+}
+
+/** Bytes as the API accepts them. */
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** A public key: base64url (or base64) text, or its 32 bytes. */
+export type PublicKeyInput = string | Uint8Array;
+
+/** A private key (the 32-byte Ed25519 seed): base64url (or base64) text, or its bytes. */
+export type PrivateKeyInput = string | Uint8Array;
+
+/** The key (or keys, while rotating) that verifies a bundle. */
+export type VerifyOptions = { publicKey: PublicKeyInput } | { publicKeys: readonly PublicKeyInput[] };
+
+/** `Engine.load` options. */
+export type LoadOptions = VerifyOptions & {
+  /** Milliseconds since the epoch the expiry is checked at; default `Date.now()`. */
+  now?: number;
+};
+
+/** Options of calls that only need the time. */
+export interface NowOptions {
+  /** Milliseconds since the epoch; default `Date.now()`. */
+  now?: number;
+}
+
+/** A permission a principal holds on a resource (`acme`, `acme/PROJ`, `acme/web`). */
+export interface PermissionInput {
+  resource: string;
+  level: Level;
+}
+
+/** One token record of a state. */
+export interface TokenInput {
+  id: string;
+  kind: TokenKind;
+  /** Lower-case hex SHA-256 of the secret (preferred). */
+  secret_sha256?: string;
+  /** The secret itself, hashed at build time and never stored. */
+  secret?: string;
+  label?: string;
+  principal?: string;
+  resource?: string;
+  scopes?: string[];
+  access?: AccessMode;
+  created_at?: string;
+  expires_at?: string | null;
+  revoked_at?: string | null;
+  created_by?: string;
+  allowed_ips?: string[];
+}
+
+/** One authentication policy: the default policy (no name, no members), or a listed one. */
+export interface PolicyInput {
+  /** Required on a listed policy. */
+  name?: string;
+  /** A principal belongs to the first listed policy naming it or one of its groups. */
+  members?: { groups?: string[]; principals?: string[] };
+  api_tokens?: "allow" | "block";
+  app_passwords?: "allow" | "block";
+  password_auth?: "allow" | "disable";
+  max_token_lifetime_days?: number;
+  ip_allowlist?: string[];
+  revoke_issued_before?: string | null;
+  require_2fa?: boolean;
+}
+
+/** A listed policy: it has a name. */
+export type ListedPolicyInput = PolicyInput & { name: string };
+
+export interface NetworkInput {
+  trusted_proxies?: string[];
+  client_ip_header?: "x-forwarded-for" | "forwarded" | "cf-connecting-ip" | "x-real-ip";
+}
+
+export interface TokenPermissionsInput {
+  use?: string[];
+  create?: string[];
+  create_write?: string[];
+  create_for_others?: string[];
 }
 
 /** The state document (DESIGN.md §3), snake_case as exported from the system of record. */
 export interface State {
   issued_at: string;
-  profile?: string;
+  /** A built-in profile's name (default `bitbucket-cloud`) or a profile (`profileFromOpenApi`). */
+  profile?: string | ProfileDoc;
   resources?: {
-    workspaces?: Array<{ slug: string; [key: string]: unknown }>;
-    projects?: Array<{ workspace: string; key: string; [key: string]: unknown }>;
-    repositories?: Array<{ workspace: string; slug: string; project?: string; public?: boolean; [key: string]: unknown }>;
+    workspaces?: Array<{ slug: string }>;
+    projects?: Array<{ workspace: string; key: string }>;
+    repositories?: Array<{ workspace: string; slug: string; project?: string; public?: boolean }>;
   };
-  principals?: Array<Record<string, unknown>>;
-  tokens?: Array<{
+  principals?: Array<{
     id: string;
-    kind: TokenKind;
-    secret_sha256?: string;
-    secret?: string;
-    label?: string;
-    principal?: string;
-    resource?: string;
-    scopes?: string[];
-    access?: "read_only" | "read_write";
-    created_at?: string;
-    expires_at?: string | null;
-    revoked_at?: string | null;
-    created_by?: string;
-    allowed_ips?: string[];
-    [key: string]: unknown;
+    kind?: "user" | "service_account";
+    email?: string;
+    status?: "active" | "deactivated" | "deleted";
+    groups?: string[];
+    two_factor?: boolean;
+    permissions?: PermissionInput[];
   }>;
-  policies?: Array<Record<string, unknown>>;
-  default_policy?: Record<string, unknown>;
-  network?: Record<string, unknown>;
-  token_permissions?: Record<string, unknown>;
-  [key: string]: unknown;
+  tokens?: TokenInput[];
+  policies?: ListedPolicyInput[];
+  default_policy?: PolicyInput;
+  network?: NetworkInput;
+  token_permissions?: TokenPermissionsInput;
+  /** What an unknown route gets: `deny` (default) or `defer` to the origin. */
+  unknown_route?: "deny" | "defer";
+}
+
+/** A policy change for `preview`: every key optional; what is given replaces the current one. */
+export interface PolicyChange {
+  policies?: ListedPolicyInput[];
+  default_policy?: PolicyInput;
+  network?: NetworkInput;
+  token_permissions?: TokenPermissionsInput;
+  unknown_route?: "deny" | "defer";
+}
+
+/** The policies of a snapshot in the state's form (`engine.policies()`): edit, then preview or apply. */
+export interface PolicySet {
+  policies: ListedPolicyInput[];
+  default_policy: PolicyInput;
+  network: NetworkInput;
+  token_permissions: TokenPermissionsInput;
+  unknown_route: "deny" | "defer";
+}
+
+/** A past request for `preview`'s replay: names its token by id, never by secret. */
+export interface ReplayRequest {
+  tokenId: string;
+  /** Default `GET`. */
+  method?: string;
+  url: string;
+  headers?: HeadersLike;
+  remoteAddr?: string;
+  /** When it was made (ms since the epoch); default the preview's `now`. */
+  now?: number;
+}
+
+export interface PreviewOptions extends NowOptions {
+  replay?: readonly ReplayRequest[];
+}
+
+/** One token whose standing changes. */
+export interface TokenChange {
+  id: string;
+  kind: TokenKind;
+  /** Its principal, else its creator, else its resource. */
+  owner: string;
+  before: Reason;
+  after: Reason;
+  /** Why, after the change. */
+  message: string;
+  policyBefore: string;
+  policyAfter: string;
+}
+
+/** Effect and reason of one decision. */
+export interface Outcome {
+  effect: Effect;
+  reason: Reason;
+}
+
+/** One replayed request whose decision flips. */
+export interface Flip {
+  /** Its position in `replay`. */
+  index: number;
+  tokenId: string;
+  method: string;
+  url: string;
+  before: Outcome;
+  after: Outcome;
+}
+
+/** The replay part of a preview. */
+export interface ReplayReport {
+  requests: number;
+  flippedCount: number;
+  newlyDenied: number;
+  newlyAllowed: number;
+  /** Requests naming a token id neither snapshot knows. */
+  unknownTokenIds: number;
+  /** The first 1000 flips. */
+  flipped: Flip[];
+}
+
+/** What a proposed change would do. */
+export interface PreviewReport {
+  tokensEvaluated: number;
+  changedCount: number;
+  /** Usable before, not after. */
+  newlyDenied: number;
+  /** Not usable before, usable after. */
+  newlyAllowed: number;
+  /** Changed tokens by their reason after the change. */
+  byReason: Partial<Record<Reason, number>>;
+  /** Changed tokens by owner. */
+  byOwner: Record<string, number>;
+  /** The first 1000 changed tokens, in id order. */
+  changed: TokenChange[];
+  /** With `replay` only. */
+  replay?: ReplayReport;
+}
+
+/** What kind of problem a finding is. */
+export type FindingKind =
+  | "expiring_soon"
+  | "orphaned"
+  | "no_expiry"
+  | "beyond_policy_lifetime"
+  | "app_password"
+  | "over_broad"
+  | "no2fa";
+
+/** How urgent a finding is. */
+export type Severity = "info" | "low" | "medium" | "high";
+
+/** One audit finding. */
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  tokenId?: string;
+  principal?: string;
+  message: string;
+}
+
+/** Findings over the whole token estate. */
+export interface AuditReport {
+  now: string;
+  tokens: number;
+  /** Not revoked, not expired. */
+  activeTokens: number;
+  /** Findings per kind. */
+  summary: Partial<Record<FindingKind, number>>;
+  /** Most severe first, at most 10,000. */
+  findings: Finding[];
+  truncated: boolean;
+}
+
+export interface AuditOptions extends NowOptions {
+  /** The window for `expiring_soon`, in days; default 30. */
+  expiringWithinDays?: number;
+}
+
+/** The token estate at a glance. */
+export interface Estate {
+  total: number;
+  /** Tokens by kind. */
+  byKind: Partial<Record<TokenKind, number>>;
+  revoked: number;
+  expired: number;
+  noExpiry: number;
+  /** Live tokens expiring in week 1, 2, ... from `now`. */
+  weeks: number[];
+  /** Live tokens expiring after the last week. */
+  later: number;
+}
+
+export interface EstateOptions extends NowOptions {
+  /** Weeks of expiry timeline; default 26, at most 104. */
+  weeks?: number;
+}
+
+/** The token someone wants to create (`canCreateToken`). */
+export interface TokenSpec {
+  kind: TokenKind;
+  /** For user-bound kinds: whose token (the actor when absent). */
+  principal?: string | null;
+  /** For access tokens: the repository, project or workspace. */
+  resource?: string | null;
+  scopes?: string[];
+  access?: AccessMode | null;
+  /** RFC 3339; absent means no expiry. `expiresAt` is accepted too. */
+  expires_at?: string | null;
+  expiresAt?: string | null;
+}
+
+/** Options of `buildBundle` and `buildDelta`. */
+export interface BuildOptions {
+  /** How long the bundle is trusted after the state's `issued_at`; default 86400 (a day). */
+  ttlSeconds?: number;
+  /** Called before each step of the build. */
+  onProgress?: (progress: BuildProgress) => void;
+}
+
+/** A step of a build: `parse` (read and check the state), then `build` (encode and sign). */
+export type BuildProgress = { phase: "parse" } | { phase: "build"; tokens: number };
+
+/** An Ed25519 key pair, base64url without padding. */
+export interface KeyPair {
+  publicKey: string;
+  /** The 32-byte seed: keep it secret. */
+  privateKey: string;
+}
+
+/** A freshly minted token and its digest. Show the token once; store only `sha256`. */
+export interface MintedToken {
+  token: string;
+  /** Lower-case hex SHA-256 of the token, as a state's `secret_sha256`. */
+  sha256: string;
+}
+
+/** One scope of a profile's catalogue. */
+export interface ScopeDef {
+  name: string;
+  /** Scopes this one implies directly. */
+  implies: string[];
+  /** The lowest permission a user needs on the resource to use this scope there. */
+  level: Level | null;
+}
+
+/** One route: method and path template -> any one of the scope sets. */
+export interface RouteDef {
+  method: string;
+  path: string;
+  any_of: string[][];
+  /** A query parameter that selects this route (`service=git-receive-pack`). */
+  query: string | null;
+}
+
+/** A profile as data: a state's `profile`, or what `profileFromOpenApi` returns. */
+export interface ProfileDoc {
+  name: string;
+  base_path: string;
+  scopes: ScopeDef[];
+  routes: RouteDef[];
+}
+
+export interface ProfileOptions {
+  /** 1 to 128 characters; default the spec's `info.title`, lower-cased and dashed. */
+  name?: string;
+}
+
+/** Sizes of a bundle's sections, in bytes. */
+export interface SectionSizes {
+  header: number;
+  meta: number;
+  strings: number;
+  resources: number;
+  scopeSets: number;
+  ipLists: number;
+  prefixes: number;
+  blocks: number;
+  records: number;
+  removed: number;
+  signature: number;
+}
+
+/** What a verified bundle or delta says about itself. */
+export interface BundleInfo {
+  kind: "bundle" | "delta";
+  version: number;
+  /** Hex id of the signing key. */
+  keyId: string;
+  issuedAt: string;
+  expiresAt: string;
+  /** Records in the token table (a delta: new and changed records). */
+  tokens: number;
+  /** Tokens a delta removes (0 for a bundle). */
+  removed: number;
+  /** Whether a delta carries new policies/directory (a bundle always does). */
+  meta: boolean;
+  /** Hex SHA-256 of the base bundle, for a delta. */
+  base?: string;
+  /** Hex SHA-256 of these bytes: the name a delta built on this bundle gives its base. */
+  sha256: string;
+  bytes: number;
+  sections: SectionSizes;
 }
 
 /** What `init()` can load the WebAssembly module from. */
@@ -190,9 +535,14 @@ export function initSync(
   module: WebAssembly.Module | BufferSource | { module: WebAssembly.Module | BufferSource },
 ): void;
 
-/** Decides requests against one snapshot. Make one with `Engine.fromState`. */
+/** Decides requests against one snapshot. Make one with `Engine.load` or `Engine.fromState`. */
 export class Engine {
   private constructor();
+  /**
+   * An engine over a signed bundle, verified with the public key (or one of the keys). Throws
+   * an `Error` for a truncated, tampered, expired or unknown-key bundle, or a delta.
+   */
+  static load(bundle: Bytes, options: LoadOptions): Engine;
   /** An engine over an unsigned state (object or JSON text); throws an `Error` naming the JSON path of bad input. */
   static fromState(state: State | string): Engine;
   /** Decides one request. Never throws for a deny; throws only for a malformed request. */
@@ -201,21 +551,51 @@ export class Engine {
   checkRequest(request: FetchRequestLike, options?: CheckRequestOptions): Decision;
   /** Decides one request and reports every step. */
   explain(request: CheckInput): Explanation;
+  /** Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a bad one. */
+  applyDelta(delta: Bytes, options?: NowOptions): void;
+  /** What a proposed state or policy change would do to every token, and to `replay`. */
+  preview(proposal: State | PolicyChange | string, options?: PreviewOptions): PreviewReport;
+  /** Findings over the token estate. */
+  audit(options?: AuditOptions): AuditReport;
+  /** Counts by kind and an expiry timeline. */
+  estate(options?: EstateOptions): Estate;
+  /** The policies, network and token permissions in the state's form, ready to edit. */
+  policies(): PolicySet;
+  /** A new unsigned engine over the same tokens with a policy change applied; this one is unchanged. */
+  withPolicies(change: PolicyChange | string): Engine;
+  /** Whether `actorId` may create the token `spec` describes; throws for an unknown scope or resource. */
+  canCreateToken(actorId: string, spec: TokenSpec, options?: NowOptions): Decision;
   /** Counts and times of the loaded snapshot. */
   info(): Info;
   /** Frees the WebAssembly memory now rather than at garbage collection. */
   free(): void;
 }
 
-/** A freshly minted token and its digest. Show the token once; store only `sha256`. */
-export interface MintedToken {
-  token: string;
-  /** Lower-case hex SHA-256 of the token, as a state's `secret_sha256`. */
-  sha256: string;
-}
+/** A signed bundle of `state`; throws an `Error` naming the JSON path of bad input. */
+export function buildBundle(state: State | string, privateKey: PrivateKeyInput, options?: BuildOptions): Uint8Array;
+
+/** A signed delta that turns `baseBundle` into `newState`. */
+export function buildDelta(
+  baseBundle: Bytes,
+  newState: State | string,
+  privateKey: PrivateKeyInput,
+  options?: BuildOptions,
+): Uint8Array;
+
+/** A fresh Ed25519 key pair from the platform's randomness. */
+export function generateKeyPair(): KeyPair;
+
+/** The public key (base64url) that verifies what `privateKey` signs. */
+export function publicKeyOf(privateKey: PrivateKeyInput): string;
 
 /** Mints a token of `kind` from 256 bits of platform randomness. */
 export function mintToken(kind: TokenKind): MintedToken;
 
 /** Lower-case hex SHA-256 of a token. */
 export function digestToken(token: string): string;
+
+/** A profile from an OpenAPI 3 document (object or JSON text); throws naming the JSON path of a problem. */
+export function profileFromOpenApi(spec: object | string, options?: ProfileOptions): ProfileDoc;
+
+/** Verifies a bundle or delta (signature and layout, not expiry) and reports its header. */
+export function inspectBundle(bundle: Bytes, options: VerifyOptions): BundleInfo;

@@ -1,15 +1,17 @@
-// The demo: a fresh state with minted tokens (.demo/), a stand-in origin, the example worker
-// under workerd in front of it, and the admin page; all on 127.0.0.1. Ctrl-C stops everything.
+// The demo: a fresh state with minted tokens (.demo/), a key pair and a signed bundle of it, a
+// stand-in origin that is also the bundle store, the example worker under workerd in front of
+// it, and the admin page; all on 127.0.0.1. Editing .demo/state.json builds a signed delta that
+// the worker picks up. Ctrl-C stops everything.
 //
 //   node scripts/demo.mjs [--check]
 // Ports: SCOPEGATE_WORKER_PORT (8787), SCOPEGATE_ADMIN_PORT (8080), SCOPEGATE_ORIGIN_PORT (8790);
 // a busy port falls back to a free one.
 
-import { mkdirSync, readFileSync, watchFile, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, watchFile, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-import { init, Engine, mintToken } from "../pkg/scopegate.js";
+import { init, Engine, mintToken, generateKeyPair, buildBundle, buildDelta } from "../pkg/scopegate.js";
 import { makeFixture } from "./fixture.mjs";
 import { startOrigin } from "./origin.mjs";
 import { serveStatic, DEFAULT_MOUNTS } from "./serve.mjs";
@@ -33,12 +35,31 @@ mkdirSync(DEMO, { recursive: true });
 const statePath = `${DEMO}state.json`;
 writeFileSync(statePath, JSON.stringify(state, null, 2) + "\n");
 writeFileSync(`${DEMO}tokens.json`, JSON.stringify(tokens, null, 2) + "\n");
+// Demo keys: a real deployment keeps the private key in CI's secrets, never next to the bundle.
+const keys = generateKeyPair();
+writeFileSync(`${DEMO}scopegate.pub`, keys.publicKey + "\n");
+writeFileSync(`${DEMO}scopegate.key`, keys.privateKey + "\n", { mode: 0o600 });
+chmodSync(`${DEMO}scopegate.key`, 0o600);
+const bundle = buildBundle(state, keys.privateKey);
+writeFileSync(`${DEMO}bundle.bin`, bundle);
 
-const origin = await startOrigin({ state, port: await portOr0("SCOPEGATE_ORIGIN_PORT", 8790) });
-// Edits to .demo/state.json reach the worker at its next refresh (every 5 s here).
-watchFile(statePath, { interval: 1000 }, () => origin.setState(readFileSync(statePath, "utf8")));
+const origin = await startOrigin({ bundle, port: await portOr0("SCOPEGATE_ORIGIN_PORT", 8790) });
+// Edits to .demo/state.json become a signed delta on the bundle, which the worker picks up at
+// its next refresh (every 5 s here). A state that does not load is reported and skipped.
+watchFile(statePath, { interval: 1000 }, () => {
+  try {
+    const next = JSON.parse(readFileSync(statePath, "utf8"));
+    const delta = buildDelta(bundle, next, keys.privateKey);
+    writeFileSync(`${DEMO}delta.bin`, delta);
+    origin.setDelta(delta);
+    console.log(`state changed: delta of ${delta.length} bytes published`);
+  } catch (e) {
+    console.error(`state.json: ${e.message} (the worker keeps the last good snapshot)`);
+  }
+});
 const gate = await startWorker({
-  state,
+  bundle,
+  publicKey: keys.publicKey,
   originPort: origin.port,
   port: await portOr0("SCOPEGATE_WORKER_PORT", 8787),
   refreshSeconds: 5,
@@ -53,8 +74,11 @@ scopegate demo (all on 127.0.0.1)
   admin page             ${site.url}/
   origin (stand-in API)  http://127.0.0.1:${origin.port}/
 
-  state   .demo/state.json   (edit it: the worker picks it up within seconds)
+  state   .demo/state.json   (edit it: a signed delta reaches the worker within seconds;
+                              a change must keep or move issued_at forward)
   tokens  .demo/tokens.json  (demo secrets; the state holds only their SHA-256)
+  bundle  .demo/bundle.bin   signed with .demo/scopegate.key, verified with .demo/scopegate.pub
+          try: node pkg/cli.js inspect .demo/bundle.bin --public-key .demo/scopegate.pub
 
 try:
   curl -i ${gate.url}${repo} -H "Authorization: Bearer ${tokens["web-read"]}"

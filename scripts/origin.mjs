@@ -1,20 +1,34 @@
 // A stand-in for the API behind the edge worker, on 127.0.0.1: answers every request with 200
-// and what it received (so tests can see what the worker forwarded), and serves the current
-// state at /scopegate/state.json for the worker's refresh.
+// and what it received (so tests can see what the worker forwarded), and is the worker's
+// bundle store (a KV-like endpoint, see examples/worker/worker.js):
+//   GET /scopegate/bundle              the current signed bundle
+//   GET /scopegate/delta?base=<sha256> the current delta on that bundle; 204 when there is
+//                                      none, 404 when <sha256> is not the current bundle
 
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 
-export const STATE_PATH = "/scopegate/state.json";
+export const BUNDLE_PATH = "/scopegate/bundle";
+export const DELTA_PATH = "/scopegate/delta";
 
-/** @param {{ state: object | string, port?: number }} options */
-export function startOrigin({ state, port = 0 }) {
-  let stateText = typeof state === "string" ? state : JSON.stringify(state);
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+/** @param {{ bundle: Uint8Array, delta?: Uint8Array | null, port?: number }} options */
+export function startOrigin({ bundle, delta = null, port = 0 }) {
+  let store = { bundle: Buffer.from(bundle), base: sha256(bundle), delta: delta && Buffer.from(delta) };
   const requests = [];
+  const storeRequests = [];
   const server = createServer((req, res) => {
-    if (req.url === STATE_PATH) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(stateText);
-      return;
+    const url = new URL(req.url ?? "/", "http://origin");
+    if (url.pathname === BUNDLE_PATH || url.pathname === DELTA_PATH) {
+      storeRequests.push(req.url);
+      const send = (status, body) => {
+        res.writeHead(status, body ? { "content-type": "application/octet-stream" } : {});
+        res.end(body);
+      };
+      if (url.pathname === BUNDLE_PATH) return send(200, store.bundle);
+      if (url.searchParams.get("base") !== store.base) return send(404);
+      return store.delta ? send(200, store.delta) : send(204);
     }
     requests.push({ method: req.method, url: req.url, headers: req.headers });
     const seen = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("x-scopegate-")));
@@ -26,9 +40,17 @@ export function startOrigin({ state, port = 0 }) {
     server.listen(port, "127.0.0.1", () => {
       resolve({
         port: server.address().port,
+        /** Requests forwarded by the worker (not the bundle store's). */
         requests,
-        setState(next) {
-          stateText = typeof next === "string" ? next : JSON.stringify(next);
+        /** Paths the worker fetched from the bundle store. */
+        storeRequests,
+        /** A new full bundle; the delta, which was on the old one, is dropped. */
+        setBundle(next) {
+          store = { bundle: Buffer.from(next), base: sha256(next), delta: null };
+        },
+        /** A delta on the current bundle (null: none). */
+        setDelta(next) {
+          store.delta = next && Buffer.from(next);
         },
         stop: () =>
           new Promise((r) => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up everything and runs every test: native Rust tests and clippy (host and wasm32), the
-# package build with its size budget, `tsc --noEmit` on the .d.ts, and the built package in
-# Node, workerd and headless Chromium. Every step runs; the summary lists the ones that failed,
-# and any failure fails the whole run. Nothing is skipped: a missing browser or runtime fails.
+# Sets up everything and runs every test: native Rust tests and clippy (host and wasm32, full
+# and edge builds), the package build with its size budget, `tsc --noEmit` on the .d.ts, and the
+# built package in Node (API, golden corpus, CLI, npm pack), workerd and headless Chromium.
+# Every step runs; the summary lists the ones that failed, and any failure fails the whole run.
+# Nothing is skipped: a missing browser or runtime fails.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash scripts/setup.sh rust wasm node browser
@@ -27,6 +28,7 @@ step() {
 step "cargo test" cargo test
 step "cargo clippy (host)" cargo clippy --all-targets -- -D warnings
 step "cargo clippy (wasm32, src/wasm.rs)" wasm_cargo clippy --release --lib -- -D warnings
+step "cargo clippy (wasm32 edge build)" wasm_cargo --edge clippy --release --lib -- -D warnings
 step "build pkg/ (size budget)" env SCOPEGATE_SKIP_SETUP=1 bash scripts/build.sh
 step "tsc --noEmit (scopegate.d.ts)" node_modules/.bin/tsc --noEmit -p tests/js
 step "node --test tests/js (Node)" node --test tests/js/*.test.mjs

@@ -2,7 +2,7 @@
 // writes a capnp config and the modules it embeds into a fresh directory, starts workerd and
 // waits until it answers. Used by tests/workerd/ and by the demo.
 //
-//   const gate = await startWorker({ state, originPort });  ...  await gate.stop();
+//   const gate = await startWorker({ bundle, publicKey, originPort });  ...  await gate.stop();
 
 import { spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,15 +28,16 @@ export function freePort() {
 
 const capnpString = (s) => JSON.stringify(String(s)); // capnp text literals escape like JSON
 
-/** The workerd config: the worker, the package's modules, and the origin as a service. */
-function config({ port, originPort, refreshSeconds, refreshToken }) {
+/** The workerd config: the worker, the package's edge modules, and the origin as a service. */
+function config({ port, originPort, refreshSeconds, refreshToken, publicKey, embedBundle }) {
   const text = (name, value) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`;
   const bindings = [
-    `(name = "SCOPEGATE_STATE", text = embed "state.json")`,
+    text("SCOPEGATE_PUBLIC_KEY", publicKey),
     `(name = "ORIGIN", service = "origin")`,
-    `(name = "STATE_SOURCE", service = "origin")`,
+    `(name = "BUNDLE_SOURCE", service = "origin")`,
     text("REFRESH_SECONDS", refreshSeconds),
   ];
+  if (embedBundle) bindings.unshift(`(name = "SCOPEGATE_BUNDLE", data = embed "bundle.bin")`);
   if (refreshToken) bindings.push(text("REFRESH_TOKEN", refreshToken));
   return `using Workerd = import "/workerd/workerd.capnp";
 
@@ -51,10 +52,12 @@ const config :Workerd.Config = (
 const gate :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "worker.js"),
-    # The npm package under the names a bundler would resolve: "scopegate" and its .wasm export.
-    (name = "scopegate", esModule = embed "scopegate.js"),
-    (name = "scopegate_wasm.js", esModule = embed "scopegate_wasm.js"),
-    (name = "scopegate/scopegate.wasm", wasm = embed "scopegate_wasm_bg.wasm"),
+    # The npm package under the names a bundler would resolve: "scopegate/edge" and its .wasm
+    # export; the relative imports inside edge.js resolve next to it, under "scopegate/".
+    (name = "scopegate/edge", esModule = embed "edge.js"),
+    (name = "scopegate/api.js", esModule = embed "api.js"),
+    (name = "scopegate/scopegate_edge_wasm.js", esModule = embed "scopegate_edge_wasm.js"),
+    (name = "scopegate/edge.wasm", wasm = embed "scopegate_edge_wasm_bg.wasm"),
   ],
   bindings = [
     ${bindings.join(",\n    ")},
@@ -65,12 +68,15 @@ const gate :Workerd.Worker = (
 }
 
 /**
- * Starts workerd with the worker in front of `http://127.0.0.1:<originPort>`.
- * @param {{ state: object | string, originPort: number, port?: number, refreshSeconds?: number,
- *           refreshToken?: string, pkgDir?: string, log?: (line: string) => void }} options
+ * Starts workerd with the worker in front of `http://127.0.0.1:<originPort>`, which is also its
+ * bundle store. `bundle` (optional) is embedded as the bundle the worker starts from.
+ * @param {{ bundle?: Uint8Array, publicKey: string, originPort: number, port?: number,
+ *           refreshSeconds?: number, refreshToken?: string, pkgDir?: string,
+ *           log?: (line: string) => void }} options
  */
 export async function startWorker({
-  state,
+  bundle,
+  publicKey,
   originPort,
   port,
   refreshSeconds = 60,
@@ -79,13 +85,16 @@ export async function startWorker({
   log = () => {},
 }) {
   const dir = mkdtempSync(join(tmpdir(), "scopegate-workerd-"));
-  for (const file of ["scopegate.js", "scopegate_wasm.js", "scopegate_wasm_bg.wasm"]) {
+  for (const file of ["edge.js", "api.js", "scopegate_edge_wasm.js", "scopegate_edge_wasm_bg.wasm"]) {
     copyFileSync(join(pkgDir, file), join(dir, file));
   }
   copyFileSync(join(ROOT, "examples/worker/worker.js"), join(dir, "worker.js"));
-  writeFileSync(join(dir, "state.json"), typeof state === "string" ? state : JSON.stringify(state));
+  if (bundle) writeFileSync(join(dir, "bundle.bin"), bundle);
   port ??= await freePort();
-  writeFileSync(join(dir, "config.capnp"), config({ port, originPort, refreshSeconds, refreshToken }));
+  writeFileSync(
+    join(dir, "config.capnp"),
+    config({ port, originPort, refreshSeconds, refreshToken, publicKey, embedBundle: Boolean(bundle) }),
+  );
 
   const child = spawn(WORKERD, ["serve", join(dir, "config.capnp"), "--verbose"], {
     cwd: dir,

@@ -1,54 +1,71 @@
 //! The WebAssembly binding: converts JavaScript values to the engine's types and back, and
 //! calls plain Rust. Nothing here decides anything, so everything it calls is tested natively.
 //!
-//! The hand-written `js/scopegate.js` sits on top: it shapes requests (Fetch `Headers` to
-//! pairs, `now` split off) and is the API users import; these exports are its raw layer.
+//! The hand-written `js/` modules sit on top: they shape requests (Fetch `Headers` to pairs),
+//! turn `Uint8Array` keys into text, supply the clock (`now ?? Date.now()`), and are the API
+//! users import; these exports are their raw layer.
 //!
-//! NOTE: every export returns `Result<_, JsValue>` and every error is a real JS `Error` made
-//! in [`js_error`], so a misuse throws a catchable exception instead of aborting the instance
-//! (a panic in WebAssembly kills it for every later request).
+//! # Two builds
+//! - the *full* build (`scopegate`): everything, for Node, the CLI and the admin page;
+//! - the *edge* build (`scopegate/edge`, built without the default `admin` feature): what a worker
+//!   needs to load a signed bundle, apply deltas and decide requests. The [`admin`] exports
+//!   (state reader, bundle builder, signing, preview, audit, OpenAPI importer) are left out, so
+//!   their code is not linked: the edge .wasm is less than half the size.
+//!
+//! NOTE: values cross as strings, never through serde-wasm-bindgen (its object walker and the
+//! js-sys reflection it needs cost ~12 KB of .wasm after wasm-opt, and it pulled serde's request
+//! deserializer onto the hot path). A request crosses as its parts ([`request`]); structured
+//! admin inputs cross as JSON text (`JSON.stringify` in), results as JSON text (`JSON.parse`
+//! out); bytes as bytes. Every export returns `Result<_, JsError>`, and every error is a real JS
+//! `Error` made in [`error`], so a misuse throws a catchable exception instead of aborting the
+//! instance (a panic in WebAssembly kills it for every later request).
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Request, Timestamp, TokenKind};
+use crate::{Headers, PublicKey, Request, Timestamp};
 
 /// The one place a JS `Error` is made.
-fn js_error(message: &str) -> JsValue {
-    js_sys::Error::new(message).into()
+fn error(message: &str) -> JsError {
+    JsError::new(message)
 }
 
 /// An engine error (bad state, bad bundle, bad key) with the engine's own message.
-fn engine_error(e: crate::Error) -> JsValue {
-    js_error(&e.to_string())
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(engine_error)`")]
+fn engine_error(e: crate::Error) -> JsError {
+    error(&e.to_string())
 }
 
-/// Rust to JS as plain objects and arrays (what `JSON.parse` would give), never `Map`s.
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error(&e.to_string()))
+/// Rust to JS: JSON text that `JSON.parse` turns into plain objects and arrays.
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(|e| error(&e.to_string()))
 }
 
-/// JS to Rust through the type's own `Deserialize`; `what` names the argument in errors.
-fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| {
-        // NOTE: serde-wasm-bindgen's error is a JS Error already; keep its message, not its
-        // `Error: ` prefix, and make the thrown one here like every other.
-        let cause: JsValue = e.into();
-        let message = cause
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_default();
-        js_error(&[what, ": ", &message].concat())
-    })
+/// The caller's `now` (ms since the epoch; the JS layer passes `Date.now()` by default): the
+/// engine has no clock of its own.
+fn timestamp(now: f64) -> Result<Timestamp, JsError> {
+    Timestamp::from_millis(now).ok_or_else(|| error("`now` must be a finite number of milliseconds since the epoch"))
 }
 
-/// The caller's `now` (ms since the epoch), else the JS clock: the engine has no clock of its own.
-fn timestamp(now: Option<f64>) -> Result<Timestamp, JsValue> {
-    Timestamp::from_millis(now.unwrap_or_else(js_sys::Date::now))
-        .ok_or_else(|| js_error("`now` must be a finite number of milliseconds since the epoch"))
+/// Public keys as base64url or base64 texts separated by commas (the JS layer encodes
+/// `Uint8Array` keys; base64 has no commas), at least one.
+fn public_keys(list: &str) -> Result<Vec<PublicKey>, JsError> {
+    if list.trim().is_empty() {
+        return Err(error("a public key is needed to verify the bundle: pass `publicKey` or `publicKeys`"));
+    }
+    list.split(',').map(|t| PublicKey::parse(t).map_err(engine_error)).collect()
+}
+
+/// A request from its parts. `headers` is names and values alternating, each ended by NUL (the
+/// JS layer refuses NUL inside a name or value, as HTTP does): no JSON on the hot path.
+fn request(method: String, url: String, headers: &str, remote_addr: Option<String>) -> Result<Request, JsError> {
+    let mut parts = headers.split_terminator('\0');
+    let mut pairs = Vec::new();
+    while let Some(name) = parts.next() {
+        let value = parts.next().ok_or_else(|| error("request: headers: a header name without a value"))?;
+        pairs.push((name.to_owned(), value.to_owned()));
+    }
+    Ok(Request { method, url, headers: Headers(pairs), remote_addr })
 }
 
 /// A loaded snapshot, opaque to JS: parsed once, then each call passes only a request.
@@ -57,53 +74,35 @@ pub struct Engine(crate::Engine);
 
 #[wasm_bindgen]
 impl Engine {
-    /// An engine over an unsigned state, given as JSON text so errors carry JSON paths.
-    #[wasm_bindgen(js_name = fromStateJson)]
-    pub fn from_state_json(json: &str) -> Result<Engine, JsValue> {
-        crate::Engine::from_state_json(json)
-            .map(Engine)
-            .map_err(engine_error)
+    /// An engine over a signed bundle, verified with one of `public_keys_list` at `now`.
+    /// Takes the bytes as they were copied in: no second copy.
+    pub fn load(bytes: Vec<u8>, public_keys_list: &str, now: f64) -> Result<Engine, JsError> {
+        let keys = public_keys(public_keys_list)?;
+        crate::Engine::load_owned(bytes, &keys, timestamp(now)?).map(Engine).map_err(engine_error)
     }
 
-    /// `{ method, url, headers, remoteAddr }` at `now` -> a `Decision`.
-    pub fn check(&self, request: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let request: Request = from_js(request, "request")?;
-        to_js(&self.0.check(&request, timestamp(now)?))
+    /// One request (see [`request`]) at `now` -> a `Decision` (JSON).
+    pub fn check(&self, method: String, url: String, headers: &str, remote_addr: Option<String>, now: f64) -> Result<String, JsError> {
+        let request = request(method, url, headers, remote_addr)?;
+        to_json(&self.0.check(&request, timestamp(now)?))
     }
 
     /// Like `check`, with every pipeline step: `{ decision, steps }`.
-    pub fn explain(&self, request: JsValue, now: Option<f64>) -> Result<JsValue, JsValue> {
-        let request: Request = from_js(request, "request")?;
-        to_js(&self.0.explain(&request, timestamp(now)?))
+    pub fn explain(&self, method: String, url: String, headers: &str, remote_addr: Option<String>, now: f64) -> Result<String, JsError> {
+        let request = request(method, url, headers, remote_addr)?;
+        to_json(&self.0.explain(&request, timestamp(now)?))
+    }
+
+    /// Applies a signed delta on top of this engine's base bundle; unchanged on error.
+    #[wasm_bindgen(js_name = applyDelta)]
+    pub fn apply_delta(&mut self, bytes: &[u8], now: f64) -> Result<(), JsError> {
+        self.0.apply_delta(bytes, timestamp(now)?).map_err(engine_error)
     }
 
     /// Counts and times of the loaded snapshot.
-    pub fn info(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.0.info())
+    pub fn info(&self) -> Result<String, JsError> {
+        to_json(&self.0.info())
     }
-}
-
-/// A minted token and its digest, as JS sees it.
-#[derive(Serialize)]
-struct Minted<'a> {
-    token: &'a str,
-    sha256: &'a str,
-}
-
-/// A fresh token of `kind` (a contract kind string) -> `{ token, sha256 }`.
-#[wasm_bindgen(js_name = mintToken)]
-pub fn mint_token(kind: &str) -> Result<JsValue, JsValue> {
-    let Some(kind) = TokenKind::parse(kind) else {
-        let expected = TokenKind::ALL.map(TokenKind::as_str).join(", ");
-        // Not a hot path: format! costs nothing here (core::fmt is linked for Display anyway).
-        let message = format!("unknown token kind `{kind}`, expected one of {expected}");
-        return Err(js_error(&message));
-    };
-    let minted = crate::mint_token(kind).map_err(engine_error)?;
-    to_js(&Minted {
-        token: &minted.token,
-        sha256: &minted.sha256,
-    })
 }
 
 /// Lower-case hex SHA-256 of a token, as `secret_sha256` in the state.
@@ -111,4 +110,177 @@ pub fn mint_token(kind: &str) -> Result<JsValue, JsValue> {
 #[must_use]
 pub fn digest_token(token: &str) -> String {
     crate::digest_hex(&crate::digest_token(token))
+}
+
+/// Everything a worker does not need: reading states, building and signing bundles, keys,
+/// tokens, inspection, and the admin questions. Not in the edge build.
+#[cfg(feature = "admin")]
+mod admin {
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+    use wasm_bindgen::prelude::*;
+
+    use super::{engine_error, error, public_keys, timestamp, to_json, Engine};
+    use crate::{CompiledState, PrivateKey, ReplayRequest, TokenKind, TokenSpec};
+
+    /// JS to Rust: JSON text (from `JSON.stringify`) through the type's own `Deserialize`;
+    /// `what` names the argument in errors. The position serde_json appends is dropped: the
+    /// caller wrote an object, not this text.
+    fn from_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, JsError> {
+        serde_json::from_str(json).map_err(|e| {
+            let message = e.to_string();
+            let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(head, _)| head);
+            error(&[what, ": ", message].concat())
+        })
+    }
+
+    /// A whole number from JS within `min..=max`; `what` names the option in errors.
+    fn whole(value: f64, min: f64, max: f64, what: &str) -> Result<f64, JsError> {
+        if value.is_finite() && value.fract() == 0.0 && (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(error(&format!("`{what}` must be a whole number from {min} to {max}, got {value}")))
+        }
+    }
+
+    /// `ttlSeconds`: whole seconds, at least one, within JavaScript's safe integers.
+    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a whole number checked to be in range")]
+    fn ttl(seconds: f64) -> Result<u64, JsError> {
+        Ok(whole(seconds, 1.0, 9_007_199_254_740_991.0, "ttlSeconds")? as u64)
+    }
+
+    fn private_key(text: &str) -> Result<PrivateKey, JsError> {
+        PrivateKey::parse(text).map_err(engine_error)
+    }
+
+    #[wasm_bindgen]
+    impl Engine {
+        /// An engine over an unsigned state, given as JSON text so errors carry JSON paths.
+        #[wasm_bindgen(js_name = fromStateJson)]
+        pub fn from_state_json(json: &str) -> Result<Engine, JsError> {
+            crate::Engine::from_state_json(json).map(Engine).map_err(engine_error)
+        }
+
+        /// The impact of a proposed state or policy change (JSON), with `replay` (JSON list).
+        pub fn preview(&self, proposal_json: &str, replay_json: &str, now: f64) -> Result<String, JsError> {
+            let replay: Vec<ReplayRequest> = from_json(replay_json, "replay")?;
+            to_json(&self.0.preview(proposal_json, &replay, timestamp(now)?).map_err(engine_error)?)
+        }
+
+        /// Findings over the token estate at `now`.
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a whole number checked to be in range")]
+        pub fn audit(&self, now: f64, expiring_within_days: f64) -> Result<String, JsError> {
+            let days = whole(expiring_within_days, 0.0, 36_500.0, "expiringWithinDays")? as u32;
+            to_json(&self.0.audit(timestamp(now)?, days))
+        }
+
+        /// Counts by kind and an expiry timeline of `weeks` weeks at `now` (the admin page).
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a whole number checked to be in range")]
+        pub fn estate(&self, now: f64, weeks: f64) -> Result<String, JsError> {
+            let weeks = whole(weeks, 0.0, 104.0, "weeks")? as u32;
+            to_json(&self.0.estate(timestamp(now)?, weeks))
+        }
+
+        /// The policies, network and token permissions in the state's JSON form (JSON).
+        pub fn policies(&self) -> Result<String, JsError> {
+            to_json(&self.0.policies_json())
+        }
+
+        /// A new unsigned engine over the same tokens with a policy change (JSON) applied.
+        #[wasm_bindgen(js_name = withPolicies)]
+        pub fn with_policies(&self, change_json: &str) -> Result<Engine, JsError> {
+            self.0.with_policies(change_json).map(Engine).map_err(engine_error)
+        }
+
+        /// Whether `actor` may create the token `spec` (JSON) describes, as a `Decision`.
+        #[wasm_bindgen(js_name = canCreateToken)]
+        pub fn can_create_token(&self, actor: &str, spec_json: &str, now: f64) -> Result<String, JsError> {
+            let spec: TokenSpec = from_json(spec_json, "spec")?;
+            to_json(&self.0.can_create_token(actor, &spec, timestamp(now)?).map_err(engine_error)?)
+        }
+    }
+
+    /// A checked state, kept between the steps of a build so a caller (the CLI's progress)
+    /// can report each one; `buildBundle` in JS goes through it too.
+    #[wasm_bindgen]
+    pub struct State(CompiledState);
+
+    #[wasm_bindgen]
+    impl State {
+        /// Reads and checks a state document; errors name the JSON path.
+        #[wasm_bindgen(js_name = fromJson)]
+        pub fn from_json(json: &str) -> Result<State, JsError> {
+            CompiledState::from_json(json).map(State).map_err(engine_error)
+        }
+
+        /// Tokens in the state.
+        #[wasm_bindgen(getter)]
+        #[must_use]
+        pub fn tokens(&self) -> usize {
+            self.0.tokens.len()
+        }
+
+        /// A signed bundle of this state, valid for `ttl_seconds` after its `issued_at`.
+        #[wasm_bindgen(js_name = buildBundle)]
+        pub fn build_bundle(&self, private_key_text: &str, ttl_seconds: f64) -> Result<Vec<u8>, JsError> {
+            crate::build_bundle(&self.0, &private_key(private_key_text)?, ttl(ttl_seconds)?).map_err(engine_error)
+        }
+
+        /// A signed delta that turns `base` into this state.
+        #[wasm_bindgen(js_name = buildDelta)]
+        pub fn build_delta(&self, base: &[u8], private_key_text: &str, ttl_seconds: f64) -> Result<Vec<u8>, JsError> {
+            crate::build_delta(base, &self.0, &private_key(private_key_text)?, ttl(ttl_seconds)?).map_err(engine_error)
+        }
+    }
+
+    /// A key pair as JS sees it.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct KeyPair<'a> {
+        public_key: &'a str,
+        private_key: &'a str,
+    }
+
+    /// A fresh Ed25519 key pair -> `{ publicKey, privateKey }`, base64url.
+    #[wasm_bindgen(js_name = generateKeyPair)]
+    pub fn generate_key_pair() -> Result<String, JsError> {
+        let pair = crate::generate_key_pair().map_err(engine_error)?;
+        to_json(&KeyPair { public_key: &pair.public_key, private_key: &pair.private_key })
+    }
+
+    /// The public key (base64url) that verifies what `private_key_text` signs.
+    #[wasm_bindgen(js_name = publicKeyOf)]
+    pub fn public_key_of(private_key_text: &str) -> Result<String, JsError> {
+        Ok(private_key(private_key_text)?.public_key().to_string())
+    }
+
+    /// Verifies a bundle or delta (not its expiry) and reports its header (JSON).
+    #[wasm_bindgen(js_name = inspectBundle)]
+    pub fn inspect_bundle(bytes: &[u8], public_keys_list: &str) -> Result<String, JsError> {
+        to_json(&crate::inspect_bundle(bytes, &public_keys(public_keys_list)?).map_err(engine_error)?)
+    }
+
+    /// An OpenAPI 3 document (JSON) -> a profile named `name` (JSON).
+    #[wasm_bindgen(js_name = profileFromOpenApi)]
+    pub fn profile_from_openapi(spec_json: &str, name: &str) -> Result<String, JsError> {
+        to_json(&crate::profile_from_openapi(spec_json, name).map_err(engine_error)?)
+    }
+
+    /// A minted token and its digest, as JS sees it.
+    #[derive(Serialize)]
+    struct Minted<'a> {
+        token: &'a str,
+        sha256: &'a str,
+    }
+
+    /// A fresh token of `kind` (a contract kind string) -> `{ token, sha256 }`.
+    #[wasm_bindgen(js_name = mintToken)]
+    pub fn mint_token(kind: &str) -> Result<String, JsError> {
+        let Some(kind) = TokenKind::parse(kind) else {
+            let expected = TokenKind::ALL.map(TokenKind::as_str).join(", ");
+            return Err(error(&format!("unknown token kind `{kind}`, expected one of {expected}")));
+        };
+        let minted = crate::mint_token(kind).map_err(engine_error)?;
+        to_json(&Minted { token: &minted.token, sha256: &minted.sha256 })
+    }
 }

@@ -1,75 +1,138 @@
 // An edge worker (module syntax) that fronts an API with scopegate: every request is decided
-// locally from a snapshot; allowed ones go on to the origin, denied ones are answered here with
-// 401/403 and a Bitbucket-shaped JSON error. Runs in workerd and Cloudflare Workers.
+// locally from a signed digest bundle; allowed ones go on to the origin, denied ones are
+// answered here with 401/403 and a Bitbucket-shaped JSON error. Runs in workerd and Cloudflare
+// Workers, on `scopegate/edge` (the small .wasm: load, deltas, decisions).
 //
-// Bindings (see tests/workerd/ for a workerd config, or wrangler.toml for Cloudflare):
-//   SCOPEGATE_STATE   text: the state JSON the worker starts from
-//   ORIGIN            service binding to the origin (else ORIGIN_URL: its base URL)
-//   STATE_SOURCE      optional service binding serving fresh state at STATE_PATH (else STATE_URL)
-//   STATE_PATH        path of the fresh state on STATE_SOURCE (default /scopegate/state.json)
-//   REFRESH_SECONDS   re-fetch the state when it is older than this (default 60)
-//   REFRESH_TOKEN     enables POST /_scopegate/refresh with `Authorization: Bearer <token>`
+// Bindings (see scripts/workerd.mjs for a workerd config, or wrangler.toml for Cloudflare):
+//   SCOPEGATE_PUBLIC_KEY  text: the base64url Ed25519 public key bundles are signed for
+//                         (several, comma-separated, while rotating keys)
+//   SCOPEGATE_BUNDLE      optional data: the signed bundle the worker starts from; without it
+//                         the first request fetches one from the bundle source
+//   ORIGIN                service binding to the origin (else ORIGIN_URL: its base URL)
+//   BUNDLE_SOURCE         service binding to the bundle store (else BUNDLE_URL: its base URL),
+//                         a KV-like endpoint serving
+//                           GET BUNDLE_PATH (default /scopegate/bundle): the latest full bundle
+//                           GET DELTA_PATH?base=<sha256> (default /scopegate/delta): the latest
+//                               delta on that base bundle, 204 when there is none, 404 when the
+//                               base is not the store's current bundle (fetch the full one)
+//   REFRESH_SECONDS       refresh when the snapshot is older than this (default 60)
+//   REFRESH_TOKEN         enables POST /_scopegate/refresh with `Authorization: Bearer <token>`
 //
-// NOTE: the snapshot is an unsigned state until signed bundles land; then `load()` becomes
-// `Engine.load(bytes, { publicKey: env.SCOPEGATE_PUBLIC_KEY })` and the rest stays.
+// A refresh asks for a delta first (a revocation reaches the edge in a few hundred bytes) and
+// falls back to the full bundle. A failed refresh keeps the snapshot in use; once that is past
+// its `expires_at`, every request is denied with `bundle_expired` (fail closed).
 
-import { Engine, initSync } from "scopegate";
-import wasmModule from "scopegate/scopegate.wasm";
+import { Engine, initSync } from "scopegate/edge";
+import wasmModule from "scopegate/edge.wasm";
 
 initSync(wasmModule);
 
 const DEFAULT_REFRESH_SECONDS = 60;
 const REFRESH_PATH = "/_scopegate/refresh";
 
-/** The snapshot in use and when it was loaded; one per isolate. */
+/** The snapshot in use: engine, hex SHA-256 of its base bundle, when it was loaded. One per isolate. */
 let current = null;
 let refreshing = null;
 
-function load(source) {
-  return Engine.fromState(source);
+function publicKeys(env) {
+  const keys = String(env.SCOPEGATE_PUBLIC_KEY ?? "").split(",").map((k) => k.trim()).filter(Boolean);
+  if (keys.length === 0) throw new Error("SCOPEGATE_PUBLIC_KEY is not set");
+  return keys;
 }
 
-function snapshot(env) {
-  if (current === null) current = { engine: load(env.SCOPEGATE_STATE), loadedAt: Date.now() };
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function swap(engine, base) {
+  const old = current?.engine;
+  current = { engine, base, loadedAt: Date.now() };
+  // NOTE: safe: decisions are synchronous, so no request holds the old engine across an await.
+  if (old && old !== engine) old.free();
   return current;
 }
 
-async function fetchState(env) {
-  const path = env.STATE_PATH ?? "/scopegate/state.json";
-  const response = env.STATE_SOURCE
-    ? await env.STATE_SOURCE.fetch(new Request(`http://state-source${path}`))
-    : await fetch(env.STATE_URL);
-  if (!response.ok) throw new Error(`state source answered ${response.status}`);
-  return response.text();
+/** A full bundle, verified; throws (and changes nothing) when it does not verify or has expired. */
+async function loadBundle(env, bytes) {
+  const engine = Engine.load(bytes, { publicKeys: publicKeys(env) });
+  return swap(engine, await sha256Hex(bytes));
 }
 
-/** Loads a fresh snapshot; a failure keeps the old one (it stays valid until it expires). */
+async function fetchFromSource(env, path) {
+  const response = env.BUNDLE_SOURCE
+    ? await env.BUNDLE_SOURCE.fetch(new Request(`http://bundle-source${path}`))
+    : await fetch(new URL(path, env.BUNDLE_URL));
+  if (response.status === 204 || response.status === 404) return { status: response.status };
+  if (!response.ok) throw new Error(`bundle source answered ${response.status} for ${path.split("?")[0]}`);
+  return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+/**
+ * Brings the snapshot up to date: the delta on our base if the store has one, else the full
+ * bundle if it is another one. Resolves to what happened; a failure keeps the old snapshot.
+ */
 function refresh(env) {
-  refreshing ??= fetchState(env)
-    .then((text) => {
-      const engine = load(text);
-      current?.engine.free();
-      current = { engine, loadedAt: Date.now() };
-      return current;
-    })
-    .finally(() => {
-      refreshing = null;
-    });
+  refreshing ??= (async () => {
+    const bundlePath = env.BUNDLE_PATH ?? "/scopegate/bundle";
+    const deltaPath = env.DELTA_PATH ?? "/scopegate/delta";
+    if (current) {
+      const delta = await fetchFromSource(env, `${deltaPath}?base=${current.base}`);
+      if (delta.status === 204) {
+        current.loadedAt = Date.now();
+        return "unchanged";
+      }
+      if (delta.bytes) {
+        try {
+          current.engine.applyDelta(delta.bytes);
+          current.loadedAt = Date.now();
+          return "delta";
+        } catch (e) {
+          // Another base, stale or expired: the full bundle settles it.
+          console.warn(`scopegate: delta refused (${e.message}); fetching the full bundle`);
+        }
+      }
+    }
+    const full = await fetchFromSource(env, bundlePath);
+    if (!full.bytes) throw new Error(`bundle source has no bundle at ${bundlePath}`);
+    if (current && (await sha256Hex(full.bytes)) === current.base) {
+      current.loadedAt = Date.now();
+      return "unchanged";
+    }
+    await loadBundle(env, full.bytes);
+    return "bundle";
+  })().finally(() => {
+    refreshing = null;
+  });
   return refreshing;
 }
 
 function canRefresh(env) {
-  return Boolean(env.STATE_SOURCE || env.STATE_URL);
+  return Boolean(env.BUNDLE_SOURCE || env.BUNDLE_URL);
 }
 
-/** Serves the current snapshot; refreshes in the background once it is older than allowed. */
-function engineFor(env, ctx) {
-  const snap = snapshot(env);
+/** The engine for this request: loaded on first use, refreshed in the background when old. */
+async function engineFor(env, ctx) {
+  if (current === null) {
+    if (env.SCOPEGATE_BUNDLE) {
+      try {
+        await loadBundle(env, env.SCOPEGATE_BUNDLE);
+      } catch (e) {
+        // An old bundle deployed with the worker: a fresh one from the source may still do.
+        if (!canRefresh(env)) throw e;
+        console.warn(`scopegate: SCOPEGATE_BUNDLE refused (${e.message}); fetching one`);
+      }
+    }
+    if (current === null) {
+      if (!canRefresh(env)) throw new Error("no SCOPEGATE_BUNDLE and no bundle source");
+      await refresh(env);
+    }
+  }
   const maxAge = Number(env.REFRESH_SECONDS ?? DEFAULT_REFRESH_SECONDS) * 1000;
-  if (canRefresh(env) && Date.now() - snap.loadedAt >= maxAge) {
+  if (canRefresh(env) && Date.now() - current.loadedAt >= maxAge) {
     ctx.waitUntil(refresh(env).catch((e) => console.error(`scopegate: refresh failed: ${e.message}`)));
   }
-  return snap.engine;
+  return current.engine;
 }
 
 function json(status, body, headers = {}) {
@@ -79,9 +142,13 @@ function json(status, body, headers = {}) {
   });
 }
 
-/** A deny, in the shape Bitbucket Cloud answers with. */
+/**
+ * A deny, in the shape Bitbucket Cloud answers with: 401 without usable credentials, 503 when
+ * the gate itself cannot decide (its snapshot expired: retry later), 403 otherwise.
+ */
 function denied(decision) {
   const unauthenticated = decision.reason === "no_credentials" || decision.reason === "malformed_credentials";
+  const unavailable = decision.reason === "bundle_expired" || decision.reason === "internal_error";
   const anyOf = decision.required?.anyOf ?? [];
   const body = {
     type: "error",
@@ -98,7 +165,8 @@ function denied(decision) {
   };
   const headers = { "x-scopegate-reason": decision.reason };
   if (unauthenticated) headers["www-authenticate"] = 'Bearer realm="scopegate", Basic realm="scopegate"';
-  return json(unauthenticated ? 401 : 403, body, headers);
+  if (unavailable) headers["retry-after"] = "30";
+  return json(unauthenticated ? 401 : unavailable ? 503 : 403, body, headers);
 }
 
 /** Forwards to the origin, telling it who was let through (never the secret). */
@@ -124,8 +192,8 @@ async function handleRefresh(request, env) {
     return json(403, { type: "error", error: { message: "refresh needs POST with the refresh token" } });
   }
   try {
-    const snap = await refresh(env);
-    return json(200, snap.engine.info());
+    const refreshed = await refresh(env);
+    return json(200, { refreshed, ...current.engine.info() });
   } catch (e) {
     return json(502, { type: "error", error: { message: `refresh failed: ${e.message}` } });
   }
@@ -137,7 +205,7 @@ export default {
     let decision;
     try {
       // NOTE: at the Cloudflare edge CF-Connecting-IP is set by the platform, so it is the peer.
-      decision = engineFor(env, ctx).checkRequest(request, {
+      decision = (await engineFor(env, ctx)).checkRequest(request, {
         remoteAddr: request.headers.get("cf-connecting-ip") ?? undefined,
       });
     } catch (e) {

@@ -1,63 +1,285 @@
-// The package's command line (pkg/cli.js, the `scopegate` bin): output and exit codes.
+// The package's command line (pkg/cli.js, the `scopegate` bin), run as a subprocess: output,
+// files and exit codes (0 allow/ok, 1 deny/findings/changes, 2 usage or bad input, 3 defer).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { init, mintToken } from "../../pkg/scopegate.js";
-import { makeFixture } from "../../scripts/fixture.mjs";
+import { makeFixture, iso } from "../../scripts/fixture.mjs";
 
 const CLI = fileURLToPath(new URL("../../pkg/cli.js", import.meta.url));
-const run = (...args) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-let dir, statePath, fixture;
+const REPO = "/2.0/repositories/acme/web";
+let dir, fixture, statePath, keyPath, pubPath, bundlePath;
+
+const run = (...args) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8" });
+const file = (name) => join(dir, name);
+/** One line on stderr, starting `scopegate: `. */
+const oneLineError = (r) => {
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^scopegate: /);
+  return lines[0];
+};
 
 before(async () => {
   await init();
   fixture = makeFixture({ mintToken });
   dir = mkdtempSync(join(tmpdir(), "scopegate-cli-"));
-  statePath = join(dir, "state.json");
+  statePath = file("state.json");
   writeFileSync(statePath, JSON.stringify(fixture.state));
+  const keygen = run("keygen", "--out", "ci", "--json");
+  assert.equal(keygen.status, 0, keygen.stderr);
+  keyPath = file("ci.key");
+  pubPath = file("ci.pub");
+  bundlePath = file("bundle.bin");
+  const build = run("build", "state.json", "--key", keyPath, "--out", bundlePath);
+  assert.equal(build.status, 0, build.stderr);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("keygen writes a private key only its owner can read, and the public key", () => {
+  assert.equal(statSync(keyPath).mode & 0o777, 0o600);
+  assert.match(readFileSync(pubPath, "utf8").trim(), /^[A-Za-z0-9_-]{43}$/);
+  const r = run("keygen", "--json");
+  assert.equal(r.status, 0);
+  const pair = JSON.parse(r.stdout);
+  assert.match(pair.privateKey, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(pair.keyId, /^[0-9a-f]{16}$/);
+  assert.match(run("keygen").stdout, /^public key\s+\S+\nprivate key\s+\S+\nkey id\s+[0-9a-f]{16}/);
+});
 
 test("mint --json gives a token and its digest; digest agrees", () => {
   const r = run("mint", "api_token", "--json");
   assert.equal(r.status, 0, r.stderr);
   const { token, sha256 } = JSON.parse(r.stdout);
   assert.match(token, /^sga_/);
-  const d = run("digest", token);
-  assert.equal(d.stdout.trim(), sha256);
+  assert.equal(run("digest", token).stdout.trim(), sha256);
+  assert.equal(run("mint", "banana").status, 2);
 });
 
-test("check exits 0 on allow and 1 on deny", () => {
-  const ok = run("check", "--state", statePath, "--token", fixture.tokens["web-read"], "/2.0/repositories/acme/web");
+test("build writes a signed bundle that inspect verifies; the same state gives the same bytes", () => {
+  const r = run("inspect", "bundle.bin", "--public-key", pubPath, "--json");
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.kind, "bundle");
+  assert.equal(info.tokens, 5);
+  assert.equal(info.bytes, statSync(bundlePath).size);
+  assert.equal(info.issuedAt, fixture.state.issued_at);
+  // The public key as text works as well as its file; the human form is a table.
+  const human = run("inspect", "bundle.bin", "--public-key", readFileSync(pubPath, "utf8").trim());
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /kind\s+bundle/);
+  assert.match(human.stdout, /SECTION\s+BYTES/);
+
+  const again = run("build", "state.json", "--key", keyPath, "--out", "again.bin", "--json");
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).sha256, info.sha256);
+  assert.deepEqual(readFileSync(file("again.bin")), readFileSync(bundlePath));
+  // --ttl sets expires_at after issued_at.
+  const short = JSON.parse(run("build", "state.json", "--key", keyPath, "--out", "short.bin", "--ttl", "60", "--json").stdout);
+  assert.equal(Date.parse(short.expiresAt) - Date.parse(short.issuedAt), 60_000);
+});
+
+test("build on bad input: one line naming the file and the JSON path, exit 2, nothing written", () => {
+  const bad = structuredClone(fixture.state);
+  bad.tokens[3].expires_at = "tomorrow";
+  writeFileSync(file("bad.json"), JSON.stringify(bad));
+  writeFileSync(file("existing.bin"), "old contents");
+  const before = readdirSync(dir).sort();
+  for (const out of ["new.bin", "existing.bin"]) {
+    const r = run("build", "bad.json", "--key", keyPath, "--out", out);
+    assert.equal(r.status, 2);
+    assert.equal(oneLineError(r), 'scopegate: bad.json: tokens[3].expires_at: expected an RFC 3339 time, got "tomorrow"');
+  }
+  assert.equal(readFileSync(file("existing.bin"), "utf8"), "old contents", "an existing file is untouched");
+  assert.deepEqual(readdirSync(dir).sort(), before, "no bundle and no temporary file left behind");
+
+  assert.match(oneLineError(run("build", "missing.json", "--key", keyPath, "--out", "x.bin")), /missing\.json: no such file/);
+  assert.match(oneLineError(run("build", "state.json", "--out", "x.bin")), /--key/);
+  assert.match(oneLineError(run("build", "state.json", "--key", keyPath)), /--out/);
+  writeFileSync(file("short.key"), "c2VjcmV0LXNlZWQtdGhhdC1pcy10b28tc2hvcnQ\n");
+  const leaked = run("build", "state.json", "--key", "short.key", "--out", "x.bin");
+  assert.equal(leaked.status, 2);
+  assert.match(oneLineError(leaked), /private key: expected a 32-byte/);
+  assert.ok(!leaked.stderr.includes("c2VjcmV0"), "the key is never echoed");
+  assert.ok(!existsSync(file("x.bin")));
+  assert.equal(run("build", "state.json", "--key", keyPath, "--out", join("no", "such", "dir.bin")).status, 2);
+});
+
+test("build --progress reports its phases on stderr", () => {
+  const r = run("build", "state.json", "--key", keyPath, "--out", "progress.bin", "--progress");
+  assert.equal(r.status, 0, r.stderr);
+  for (const phase of [/reading state\.json: done/, /parsing and checking state\.json/, /encoding and signing 5 tokens: done/, /writing progress\.bin/]) {
+    assert.match(r.stderr, phase);
+  }
+  assert.match(r.stdout, /^wrote progress\.bin: bundle, [\d,]+ bytes, 5 tokens/);
+  assert.equal(run("build", "state.json", "--key", keyPath, "--out", "quiet.bin").stderr, "", "no progress off a terminal by default");
+});
+
+test("on a terminal, a large state gets a progress bar", () => {
+  // A state over 1 MB: the fixture plus a few thousand tokens.
+  const big = structuredClone(fixture.state);
+  for (let i = 0; i < 6000; i++) {
+    big.tokens.push({
+      id: `bulk-${i}`, kind: "repository_access_token", resource: "acme/web", scopes: ["repository"],
+      secret: `bulk-secret-${i}`, label: "x".repeat(150), created_at: iso(fixture.now - 86_400_000), expires_at: iso(fixture.now + 86_400_000),
+    });
+  }
+  writeFileSync(file("big.json"), JSON.stringify(big));
+  assert.ok(statSync(file("big.json")).size > 1e6);
+  // `script` gives the CLI a pseudo-terminal (util-linux, on every Debian machine).
+  const r = spawnSync("script", ["-qec", `${process.execPath} ${CLI} build big.json --key ${keyPath} --out big.bin`, "/dev/null"], { cwd: dir, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /reading big\.json \[#+-*\]\s+\d+%/);
+  assert.match(r.stdout, /encoding and signing 6,005 tokens/);
+  assert.match(r.stdout, /wrote big\.bin: bundle, [\d,]+ bytes, 6,005 tokens/);
+});
+
+test("check over a signed bundle: exit 0 allow, 1 deny, 3 defer", () => {
+  const bundleArgs = ["--bundle", "bundle.bin", "--public-key", pubPath];
+  const ok = run("check", ...bundleArgs, "--token", fixture.tokens["web-read"], REPO);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /^ALLOW\s+ok/);
-  const no = run("check", "--json", "--state", statePath, "-X", "POST", "--token", fixture.tokens["mary-readonly"], "/2.0/repositories/acme/web/pullrequests");
+  const no = run("check", "--json", ...bundleArgs, "-X", "POST", "--token", fixture.tokens["mary-readonly"], `${REPO}/pullrequests`);
   assert.equal(no.status, 1);
   assert.equal(JSON.parse(no.stdout).reason, "scope_missing");
+  const password = `Basic ${Buffer.from("mary@acme.test:correct horse battery staple").toString("base64")}`;
+  const defer = run("check", ...bundleArgs, "-H", `Authorization: ${password}`, REPO);
+  assert.equal(defer.status, 3, defer.stdout);
+  assert.match(defer.stdout, /^DEFER\s+password_auth_deferred/);
+  // The same over the unsigned state.
+  assert.equal(run("check", "--state", "state.json", "--token", fixture.tokens["web-read"], REPO).status, 0);
 });
 
 test("explain prints the steps", () => {
-  const r = run("explain", "--state", statePath, "--token", fixture.tokens["old-ci"], "/2.0/repositories/acme/web");
+  const r = run("explain", "--state", "state.json", "--token", fixture.tokens["old-ci"], REPO);
   assert.equal(r.status, 1);
   assert.match(r.stdout, /token_state/);
   assert.match(r.stdout, /DENY\s+token_revoked/);
 });
 
-test("info, and exit 2 with a message for bad usage or input", () => {
-  const info = run("info", "--json", "--state", statePath);
+test("delta: a revocation applied with --delta; a bundle that does not verify or has expired is exit 2", () => {
+  const next = structuredClone(fixture.state);
+  next.issued_at = iso(Date.now() - 1000);
+  next.tokens.find((t) => t.id === "web-read").revoked_at = iso(Date.now() - 2000);
+  writeFileSync(file("next.json"), JSON.stringify(next));
+  const d = run("delta", "bundle.bin", "next.json", "--key", keyPath, "--out", "delta.bin", "--json");
+  assert.equal(d.status, 0, d.stderr);
+  const info = JSON.parse(d.stdout);
+  assert.equal(info.kind, "delta");
+  assert.equal(info.tokens, 1);
+  const args = ["--bundle", "bundle.bin", "--public-key", pubPath, "--token", fixture.tokens["web-read"], REPO];
+  assert.equal(run("check", ...args).status, 0);
+  const revoked = run("check", "--delta", "delta.bin", "--json", ...args);
+  assert.equal(revoked.status, 1);
+  assert.equal(JSON.parse(revoked.stdout).reason, "token_revoked");
+
+  const other = JSON.parse(run("keygen", "--json").stdout);
+  const wrongKey = run("check", "--bundle", "bundle.bin", "--public-key", other.publicKey, REPO);
+  assert.equal(wrongKey.status, 2);
+  const keyId = JSON.parse(run("inspect", "bundle.bin", "--public-key", pubPath, "--json").stdout).keyId;
+  assert.equal(oneLineError(wrongKey), `scopegate: bundle.bin: bundle is signed by key \`${keyId}\`, which is not among the given public keys`);
+  const expired = run("check", "--bundle", "bundle.bin", "--public-key", pubPath, "--now", "2099-01-01T00:00:00Z", REPO);
+  assert.equal(expired.status, 2);
+  assert.match(oneLineError(expired), /^scopegate: bundle\.bin: bundle expired at /);
+  const tampered = readFileSync(bundlePath);
+  tampered[tampered.length - 200] ^= 1;
+  writeFileSync(file("tampered.bin"), tampered);
+  assert.match(oneLineError(run("inspect", "tampered.bin", "--public-key", pubPath)), /tampered\.bin: bundle signature does not verify/);
+  assert.match(oneLineError(run("check", "--bundle", "bundle.bin", "--public-key", pubPath, "--delta", "tampered.bin", REPO)), /tampered\.bin: /);
+});
+
+test("preview: exit 1 and a table when tokens change, 0 when nothing does; replay by token id", () => {
+  writeFileSync(file("block.json"), JSON.stringify({ policies: [], default_policy: { api_tokens: "block" } }));
+  writeFileSync(file("replay.json"), JSON.stringify([{ tokenId: "mary-readonly", url: REPO }, { tokenId: "web-read", url: REPO }]));
+  const r = run("preview", "block.json", "--bundle", "bundle.bin", "--public-key", pubPath, "--replay", "replay.json");
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /1 token changes: 1 newly denied/);
+  assert.match(r.stdout, /mary-readonly\s+api_token\s+u-mary\s+ok\s+api_tokens_blocked/);
+  assert.match(r.stdout, /replay: 2 requests, 1 flipped/);
+  const json = JSON.parse(run("preview", "block.json", "--state", "state.json", "--json").stdout);
+  assert.equal(json.changed[0].id, "mary-readonly");
+  writeFileSync(file("same.json"), JSON.stringify({ policies: [], default_policy: fixture.state.default_policy }));
+  const same = run("preview", "same.json", "--state", "state.json");
+  assert.equal(same.status, 0, same.stdout + same.stderr);
+  assert.match(same.stdout, /0 tokens change/);
+
+  writeFileSync(file("badpolicy.json"), JSON.stringify({ policies: [{ name: "p", max_token_lifetime_days: "long" }], default_policy: {} }));
+  assert.match(oneLineError(run("preview", "badpolicy.json", "--state", "state.json")), /^scopegate: badpolicy\.json: policies\[0\]\.max_token_lifetime_days: /);
+  writeFileSync(file("badreplay.json"), JSON.stringify([{ tokenId: "a", url: "/" }, { tokenId: "b", url: "/", secret: "x" }]));
+  assert.match(oneLineError(run("preview", "block.json", "--state", "state.json", "--replay", "badreplay.json")), /^scopegate: badreplay\.json: replay\[1\]: unknown field `secret`/);
+  writeFileSync(file("notjson.json"), "{ nope");
+  assert.match(oneLineError(run("preview", "block.json", "--state", "state.json", "--replay", "notjson.json")), /^scopegate: notjson\.json: not JSON/);
+});
+
+test("audit: exit 1 with findings in a table, 0 without", () => {
+  const r = run("audit", "--bundle", "bundle.bin", "--public-key", pubPath, "--expiring-within", "400");
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /SEVERITY\s+KIND\s+TOKEN/);
+  assert.match(r.stdout, /expiring_soon\s+web-read/);
+  const json = JSON.parse(run("audit", "--state", "state.json", "--expiring-within", "400", "--json").stdout);
+  assert.ok(json.findings.some((f) => f.kind === "expiring_soon" && f.tokenId === "web-read"));
+  writeFileSync(file("empty.json"), JSON.stringify({ issued_at: fixture.state.issued_at }));
+  const clean = run("audit", "--state", "empty.json");
+  assert.equal(clean.status, 0, clean.stdout);
+  assert.match(clean.stdout, /0 findings/);
+  assert.equal(run("audit", "--state", "state.json", "--expiring-within", "soon").status, 2);
+});
+
+test("profile --from-openapi prints routes, writes the profile with --out, and the profile works in a state", () => {
+  const spec = {
+    openapi: "3.0.3",
+    info: { title: "Notes" },
+    components: { securitySchemes: { oauth: { type: "oauth2", flows: {} } } },
+    paths: { "/workspaces/{workspace}/notes": { get: { security: [{ oauth: ["notes:read"] }] }, post: { security: [{ oauth: ["notes:write"] }] } } },
+  };
+  writeFileSync(file("spec.json"), JSON.stringify(spec));
+  const human = run("profile", "--from-openapi", "spec.json");
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /profile notes: base path \/, 2 scopes, 2 routes/);
+  assert.match(human.stdout, /POST\s+\/workspaces\/\{workspace\}\/notes\s+notes:write/);
+  const written = run("profile", "--from-openapi", "spec.json", "--name", "notes-api", "--out", "profile.json");
+  assert.equal(written.status, 0, written.stderr);
+  const profile = JSON.parse(readFileSync(file("profile.json"), "utf8"));
+  assert.equal(profile.name, "notes-api");
+  assert.deepEqual(JSON.parse(run("profile", "--from-openapi", "spec.json", "--json", "--name", "notes-api").stdout), profile);
+
+  const token = JSON.parse(run("mint", "workspace_access_token", "--json").stdout);
+  writeFileSync(file("notes-state.json"), JSON.stringify({
+    issued_at: fixture.state.issued_at,
+    profile,
+    resources: { workspaces: [{ slug: "acme" }] },
+    tokens: [{ id: "n", kind: "workspace_access_token", resource: "acme", scopes: ["notes:read"], secret_sha256: token.sha256,
+               created_at: iso(fixture.now - 86_400_000), expires_at: iso(fixture.now + 86_400_000) }],
+  }));
+  assert.equal(run("check", "--state", "notes-state.json", "--token", token.token, "/workspaces/acme/notes").status, 0);
+  assert.equal(run("check", "--state", "notes-state.json", "--token", token.token, "-X", "POST", "/workspaces/acme/notes").status, 1);
+  writeFileSync(file("swagger.json"), JSON.stringify({ swagger: "2.0" }));
+  assert.match(oneLineError(run("profile", "--from-openapi", "swagger.json")), /^scopegate: swagger\.json: openapi: /);
+});
+
+test("info, and exit 2 with a one-line message for bad usage or input", () => {
+  const info = run("info", "--json", "--bundle", "bundle.bin", "--public-key", pubPath);
   assert.equal(JSON.parse(info.stdout).tokens, 5);
+  assert.equal(JSON.parse(info.stdout).signed, true);
   const bad = run("check", "/x");
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--state/);
-  writeFileSync(join(dir, "bad.json"), JSON.stringify({ issued_at: "tomorrow" }));
-  const badState = run("info", "--state", join(dir, "bad.json"));
+  assert.match(oneLineError(bad), /--state/);
+  writeFileSync(file("bad-issued.json"), JSON.stringify({ issued_at: "tomorrow" }));
+  const badState = run("info", "--state", "bad-issued.json");
   assert.equal(badState.status, 2);
-  assert.match(badState.stderr, /issued_at/);
+  assert.match(oneLineError(badState), /^scopegate: bad-issued\.json: issued_at/);
   assert.equal(run("frobnicate").status, 2);
-  assert.equal(run("--help").status, 0);
+  assert.equal(run("check", "--bogus", "/x").status, 2);
+  const noColon = run("check", "--state", "state.json", "-H", `Authorization Bearer ${fixture.tokens["web-read"]}`, "/x");
+  assert.equal(noColon.status, 2);
+  assert.ok(!noColon.stderr.includes(fixture.tokens["web-read"]), "a malformed header is not echoed: it may carry a secret");
+  const help = run("--help");
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /exit codes\n\s+0 /);
+  assert.equal(run().status, 2);
 });

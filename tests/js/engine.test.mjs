@@ -167,6 +167,10 @@ test("misuse throws, a deny never does", () => {
   assert.throws(() => engine.check({ url: REPO, now: Number.NaN }), (e) => e instanceof Error && /now/.test(e.message));
   assert.throws(() => engine.check({ url: REPO, headers: 5 }), (e) => e instanceof Error && e.message.startsWith("request: "));
   assert.throws(() => engine.check({ url: REPO, method: 7 }), (e) => e instanceof Error && e.message.startsWith("request: "));
+  assert.throws(() => engine.check({ url: REPO, headers: { authorization: 5 } }), (e) => e instanceof TypeError && e.message.startsWith("request: "));
+  // NUL separates header parts on the way into the engine: refused inside a name or value, as HTTP does.
+  assert.throws(() => engine.check({ url: REPO, headers: { authorization: "Bearer x\0injected" } }), /NUL/);
+  assert.throws(() => engine.check({ url: REPO, remoteAddr: 127 }), /remoteAddr/);
   // The engine is still usable after a thrown error (no panic killed the instance).
   assert.equal(engine.check({ url: REPO, headers: bearer(tokens["web-read"]), now }).reason, "ok");
 });

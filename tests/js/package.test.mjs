@@ -23,19 +23,25 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("import \"scopegate\" resolves through the exports map and works", () => {
+test("import \"scopegate\" and \"scopegate/edge\" resolve through the exports map and work", () => {
   writeFileSync(
     join(dir, "use.mjs"),
-    `import { init, Engine, mintToken, digestToken } from "scopegate";
+    `import { init, Engine, mintToken, digestToken, generateKeyPair, buildBundle } from "scopegate";
+import * as edge from "scopegate/edge";
 await init();
+await edge.init();
 const { token, sha256 } = mintToken("api_token");
 if (digestToken(token) !== sha256) throw new Error("digest mismatch");
 const engine = Engine.fromState({ issued_at: "2026-11-22T10:00:00Z" });
 console.log(engine.check({ url: "/2.0/user" }).reason);
-console.log(import.meta.resolve("scopegate/scopegate.wasm").endsWith("/scopegate_wasm_bg.wasm"));`,
+const keys = generateKeyPair();
+const bundle = buildBundle({ issued_at: new Date(Date.now() - 1000).toISOString().replace(/\\.\\d+Z$/, "Z") }, keys.privateKey);
+console.log(edge.Engine.load(bundle, { publicKey: keys.publicKey }).check({ url: "/2.0/user" }).reason);
+console.log(import.meta.resolve("scopegate/scopegate.wasm").endsWith("/scopegate_wasm_bg.wasm"));
+console.log(import.meta.resolve("scopegate/edge.wasm").endsWith("/scopegate_edge_wasm_bg.wasm"));`,
   );
   const out = execFileSync(process.execPath, ["use.mjs"], { cwd: dir, encoding: "utf8" });
-  assert.deepEqual(out.trim().split("\n"), ["no_credentials", "true"]);
+  assert.deepEqual(out.trim().split("\n"), ["no_credentials", "no_credentials", "true", "true"]);
 });
 
 test("the `scopegate` bin is installed and runs", () => {

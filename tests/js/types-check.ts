@@ -1,18 +1,38 @@
-// Compiled by `tsc --noEmit -p tests/js` (never run): the .d.ts describes the API as documented.
+// Compiled by `tsc --noEmit -p tests/js` (never run): the .d.ts describes the API as documented,
+// and rejects the misuse marked `@ts-expect-error`.
 import {
   init,
   initSync,
   Engine,
+  buildBundle,
+  buildDelta,
+  generateKeyPair,
+  publicKeyOf,
   mintToken,
   digestToken,
+  profileFromOpenApi,
+  inspectBundle,
+  type AuditReport,
+  type BundleInfo,
   type Decision,
   type Effect,
+  type Estate,
   type Explanation,
+  type Finding,
+  type FindingKind,
   type Info,
+  type KeyPair,
   type MintedToken,
+  type PolicySet,
+  type PreviewReport,
+  type ProfileDoc,
   type Reason,
+  type Severity,
   type State,
+  type TokenChange,
+  type TokenSpec,
 } from "../../pkg/scopegate.js";
+import * as edge from "../../pkg/edge.js";
 
 export async function example(bytes: Uint8Array, module: WebAssembly.Module): Promise<Reason> {
   await init();
@@ -51,15 +71,90 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   const count: number = info.tokens;
   engine.free();
 
+  // Keys, bundles, deltas.
+  const pair: KeyPair = generateKeyPair();
+  const samePublic: string = publicKeyOf(pair.privateKey);
+  const bundle: Uint8Array = buildBundle(state, pair.privateKey, {
+    ttlSeconds: 3600,
+    onProgress: (p) => {
+      if (p.phase === "build") void p.tokens;
+    },
+  });
+  buildBundle(JSON.stringify(state), bytes);
+  const signed = Engine.load(bundle, { publicKey: pair.publicKey, now: Date.now() });
+  Engine.load(new ArrayBuffer(bundle.length), { publicKeys: [pair.publicKey, bytes] });
+  const delta: Uint8Array = buildDelta(bundle, state, pair.privateKey, { ttlSeconds: 60 });
+  signed.applyDelta(delta);
+  signed.applyDelta(delta, { now: 0 });
+  const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey });
+  const isDelta: boolean = header.kind === "delta" && header.base !== undefined;
+  const expiresAt: string | undefined = signed.info().expiresAt;
+
+  // The admin questions.
+  const report: PreviewReport = signed.preview(
+    { policies: [], default_policy: { api_tokens: "block", max_token_lifetime_days: 90 } },
+    { replay: [{ tokenId: "t-1", url: "/2.0/user", headers: { "x-forwarded-for": "203.0.113.9" } }], now: 0 },
+  );
+  signed.preview(state);
+  const change: TokenChange | undefined = report.changed[0];
+  const after: Reason | undefined = change?.after;
+  const blocked: number | undefined = report.byReason.api_tokens_blocked;
+  const flippedTo: Effect | undefined = report.replay?.flipped[0]?.after.effect;
+  const audit: AuditReport = signed.audit({ now: Date.now(), expiringWithinDays: 14 });
+  const finding: Finding | undefined = audit.findings[0];
+  const kind: FindingKind | undefined = finding?.kind;
+  const severity: Severity | undefined = finding?.severity;
+  const appPasswords: number | undefined = audit.summary.app_password;
+  const spec: TokenSpec = { kind: "api_token", scopes: ["repository"], expiresAt: "2027-01-01T00:00:00Z" };
+  const mayCreate: Decision = signed.canCreateToken("u-mary", spec, { now: Date.now() });
+  const profile: ProfileDoc = profileFromOpenApi({ openapi: "3.0.3", paths: {} }, { name: "tiny" });
+  const routeSets: string[][] | undefined = profile.routes[0]?.any_of;
+  const withProfile: State = { issued_at: "2026-11-22T10:00:00Z", profile };
+  const estate: Estate = signed.estate({ now: Date.now(), weeks: 12 });
+  const nextWeek: number | undefined = estate.weeks[0];
+  const current: PolicySet = signed.policies();
+  const applied: Engine = signed.withPolicies({ ...current, default_policy: { ...current.default_policy, api_tokens: "block" } });
+
+  // The edge entry: the worker's subset, the same result types.
+  await edge.init();
+  const edgeEngine: edge.Engine = edge.Engine.load(bundle, { publicKey: pair.publicKey });
+  const edgeDecision: Decision = edgeEngine.checkRequest(new Request("https://api.example.test/2.0/user"));
+  edgeEngine.applyDelta(delta);
+
   // @ts-expect-error: not a token kind
   mintToken("banana");
   // @ts-expect-error: the url is required
   engine.check({ method: "GET" });
-  // @ts-expect-error: engines come from Engine.fromState
+  // @ts-expect-error: engines come from Engine.load or Engine.fromState
   new Engine();
   // @ts-expect-error: not a reason code
   const wrong: Reason = "nope";
+  // @ts-expect-error: a bundle needs a public key to be verified
+  Engine.load(bundle, {});
+  // @ts-expect-error: a bundle is bytes, not text
+  Engine.load("bundle", { publicKey: pair.publicKey });
+  // @ts-expect-error: a private key is text or bytes
+  buildBundle(state, 42);
+  // @ts-expect-error: ttlSeconds is a number
+  buildBundle(state, pair.privateKey, { ttlSeconds: "1d" });
+  // @ts-expect-error: replayed requests name a token id, not a secret
+  signed.preview(state, { replay: [{ token: "sga_x", url: "/" }] });
+  // @ts-expect-error: a listed policy needs a name
+  signed.preview({ policies: [{ api_tokens: "block" }] });
+  // @ts-expect-error: a token spec needs a kind
+  signed.canCreateToken("u-mary", { scopes: [] });
+  // @ts-expect-error: `policies` is a list of policy objects
+  signed.policies().policies = "block";
+  // @ts-expect-error: finding kinds are snake_case codes
+  const wrongKind: FindingKind = "appPassword";
+  // @ts-expect-error: the edge build has no unsigned states
+  edge.Engine.fromState(state);
+  // @ts-expect-error: nor the admin questions
+  edgeEngine.audit();
+  // @ts-expect-error: and no bundle builder
+  void edge.buildBundle;
 
-  void [allowed, required, fromFetch, firstStep, count, wrong];
+  void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, isDelta, expiresAt, after, blocked, flippedTo];
+  void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
   return d.reason;
 }

@@ -1,0 +1,462 @@
+// The JavaScript API over either build of the engine (./scopegate.js: full, ./edge.js: edge).
+//
+// The engine is Rust (src/); its raw binding is wasm-bindgen's glue. This file only shapes
+// arguments (requests to their parts, objects to JSON text, keys to text, bytes to Uint8Array),
+// supplies the clock, parses results, and picks how to load the .wasm per runtime. Types:
+// ./scopegate.d.ts. Errors: the engine's (real `Error`s made in src/wasm.rs), and `TypeError`
+// for arguments of the wrong type, found here before anything crosses.
+
+const DEFAULT_TTL_SECONDS = 86_400;
+const DEFAULT_EXPIRING_WITHIN_DAYS = 30;
+const DEFAULT_ESTATE_WEEKS = 26;
+
+/**
+ * The API over one wasm-bindgen glue module.
+ * @param {object} raw the glue module's namespace
+ * @param {{ wasmFile: string, moduleUrl: () => string | undefined, build: "full" | "edge" }} options
+ */
+export function bind(raw, { wasmFile, moduleUrl, build }) {
+  let ready = false;
+
+  // A clear error instead of wasm-bindgen's "cannot read properties of undefined".
+  function assertReady() {
+    if (!ready) throw new Error("scopegate is not initialised: call `await init()` (or `initSync(module)`) first");
+  }
+
+  // What the edge build leaves out, named, instead of "is not a function".
+  function fullOnly(name) {
+    if (build !== "full") {
+      throw new Error(`${name} is not in the edge build (scopegate/edge): import it from "scopegate"`);
+    }
+  }
+
+  /**
+   * Instantiates the WebAssembly module; call (and await) once before anything else.
+   *
+   * `input` is anything wasm-bindgen's `web` target takes: a URL or path to fetch, a
+   * `Response`, the bytes, or a compiled `WebAssembly.Module` (what workerd / Cloudflare
+   * Workers give for a `.wasm` import). Without it, the .wasm next to this file is loaded:
+   * fetched in browsers, Deno and Bun, read from disk in Node (whose `fetch` cannot read
+   * `file:` URLs).
+   */
+  async function init(input) {
+    if (input === undefined) {
+      // NOTE: resolved lazily: `import.meta.url` is not a URL in every runtime (workerd).
+      let url;
+      try {
+        url = new URL(wasmFile, moduleUrl());
+      } catch {
+        throw new Error(
+          "init(): this runtime gives no module URL; pass the .wasm (a WebAssembly.Module, its bytes or a URL)",
+        );
+      }
+      if (url.protocol === "file:" && typeof process === "object" && process.versions?.node) {
+        const { readFile } = await import("node:fs/promises");
+        input = await readFile(url);
+      } else {
+        input = url;
+      }
+    }
+    input = await input;
+    // wasm-bindgen's own `{ module_or_path }` form is accepted as well.
+    await raw.default(isPlainObject(input) && "module_or_path" in input ? input : { module_or_path: input });
+    ready = true;
+  }
+
+  /** Instantiates synchronously from a compiled `WebAssembly.Module` or the .wasm bytes. */
+  function initSync(module) {
+    raw.initSync(isPlainObject(module) && "module" in module ? module : { module });
+    ready = true;
+  }
+
+  const RawEngine = raw.Engine;
+  // Only `Engine.load` and `Engine.fromState` may construct: the raw engine is passed with this.
+  const constructing = Symbol("scopegate.Engine");
+
+  /** Decides requests against one snapshot of tokens, principals and policies. */
+  class Engine {
+    #raw;
+
+    /** @private Use `Engine.load` (signed bundle) or `Engine.fromState` (unsigned state). */
+    constructor(key, rawEngine) {
+      if (key !== constructing || !(rawEngine instanceof RawEngine)) {
+        throw new TypeError("use Engine.load(bundleBytes, { publicKey }) or Engine.fromState(state) to make an engine");
+      }
+      this.#raw = rawEngine;
+    }
+
+    /**
+     * An engine over a signed bundle: verifies the signature with `publicKey` (or one of
+     * `publicKeys`, for key rotation), refuses an expired bundle (at `now`, default
+     * `Date.now()`), and reads the token table in place. Throws an `Error` saying what is
+     * wrong with a bad bundle (truncated, tampered, unknown key id, expired, a delta).
+     */
+    static load(bundle, options = {}) {
+      assertReady();
+      const keys = publicKeyList(options, "Engine.load");
+      return new Engine(constructing, RawEngine.load(bytesOf(bundle, "bundle"), keys, clock(options.now)));
+    }
+
+    /**
+     * An engine over an unsigned state (DESIGN.md §3): an object or its JSON text. A bad
+     * state throws an `Error` whose message names the JSON path (`tokens[0].kind: ...`).
+     */
+    static fromState(state) {
+      assertReady();
+      fullOnly("Engine.fromState");
+      return new Engine(constructing, RawEngine.fromStateJson(jsonOf(state, "state")));
+    }
+
+    /** Decides `{ method, url, headers, remoteAddr, now }`; never throws for a deny. */
+    check(req) {
+      const r = requestOf(req);
+      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now)));
+    }
+
+    /** Decides a Fetch API `Request` (workers, service workers, Deno, Bun). */
+    checkRequest(request, options = {}) {
+      const r = fetchRequestOf(request, options);
+      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(options.now)));
+    }
+
+    /** Like `check`, with every pipeline step: `{ decision, steps: [{ step, ok, detail }] }`. */
+    explain(req) {
+      const r = requestOf(req);
+      return JSON.parse(this.#raw.explain(r.method, r.url, r.headers, r.remoteAddr, clock(req.now)));
+    }
+
+    /**
+     * Applies a signed delta built against this engine's bundle (`buildDelta`). Atomic: on
+     * an error (another base, bad signature, expired, stale) the engine is unchanged.
+     */
+    applyDelta(delta, options = {}) {
+      this.#raw.applyDelta(bytesOf(delta, "delta"), clock(options.now));
+    }
+
+    /**
+     * What a proposed change would do: `proposal` is a whole state (it has `issued_at`) or a
+     * policy change (`{ policies, default_policy, network, token_permissions }`), as an object
+     * or JSON text; `replay` lists past requests by token id.
+     */
+    preview(proposal, options = {}) {
+      fullOnly("engine.preview");
+      const replay = options.replay ?? [];
+      if (!Array.isArray(replay)) throw new TypeError("replay: expected an array of requests");
+      const entries = replay.map((entry, i) => replayOf(entry, i));
+      return JSON.parse(this.#raw.preview(jsonOf(proposal, "proposal"), JSON.stringify(entries), clock(options.now)));
+    }
+
+    /** Findings over the token estate: expiring, orphaned, no expiry, over-broad, ... */
+    audit(options = {}) {
+      fullOnly("engine.audit");
+      const days = options.expiringWithinDays ?? DEFAULT_EXPIRING_WITHIN_DAYS;
+      if (typeof days !== "number") throw new TypeError("audit: expiringWithinDays must be a number of days");
+      return JSON.parse(this.#raw.audit(clock(options.now), days));
+    }
+
+    /**
+     * The token estate at a glance: counts by kind, revoked, expired, without expiry, and how
+     * many live tokens expire in each of the next `weeks` weeks (default 26, at most 104).
+     */
+    estate(options = {}) {
+      fullOnly("engine.estate");
+      const weeks = options.weeks ?? DEFAULT_ESTATE_WEEKS;
+      if (typeof weeks !== "number") throw new TypeError("estate: weeks must be a number of weeks");
+      return JSON.parse(this.#raw.estate(clock(options.now), weeks));
+    }
+
+    /** The policies, network and token permissions in the state's form, ready to edit. */
+    policies() {
+      fullOnly("engine.policies");
+      return JSON.parse(this.#raw.policies());
+    }
+
+    /**
+     * A new unsigned engine over the same tokens with a policy change applied (what the
+     * admin page's "apply" does after a preview); this engine is unchanged.
+     */
+    withPolicies(change) {
+      fullOnly("engine.withPolicies");
+      return new Engine(constructing, this.#raw.withPolicies(jsonOf(change, "change")));
+    }
+
+    /** Whether `actorId` may create the token `spec` describes, as a `Decision`. */
+    canCreateToken(actorId, spec, options = {}) {
+      fullOnly("engine.canCreateToken");
+      if (typeof actorId !== "string") throw new TypeError("canCreateToken: actorId must be a principal id string");
+      if (!isPlainObject(spec)) throw new TypeError("canCreateToken: spec must be an object { kind, ... }");
+      return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), clock(options.now)));
+    }
+
+    /** Counts, times, profile and size of the loaded snapshot. */
+    info() {
+      return JSON.parse(this.#raw.info());
+    }
+
+    /** Frees the engine's WebAssembly memory now instead of at garbage collection. */
+    free() {
+      this.#raw.free();
+    }
+  }
+
+  // `using engine = ...` where the runtime has explicit resource management.
+  if (typeof Symbol.dispose === "symbol") Engine.prototype[Symbol.dispose] = Engine.prototype.free;
+
+  /**
+   * A signed bundle of `state` (object or JSON text), valid for `ttlSeconds` (default one
+   * day) after the state's `issued_at`. Deterministic: the same state and key give the same
+   * bytes. `onProgress({ phase })` is called before each step (`parse`, `build`).
+   */
+  function buildBundle(state, privateKey, options = {}) {
+    assertReady();
+    fullOnly("buildBundle");
+    return withState(state, options, (s, key, ttl) => s.buildBundle(key, ttl), privateKey);
+  }
+
+  /**
+   * A signed delta that turns `baseBundle` (built from an earlier state with the same key)
+   * into `newState`: removed, new and changed tokens, and policies when they changed.
+   */
+  function buildDelta(baseBundle, newState, privateKey, options = {}) {
+    assertReady();
+    fullOnly("buildDelta");
+    const base = bytesOf(baseBundle, "baseBundle");
+    return withState(newState, options, (s, key, ttl) => s.buildDelta(base, key, ttl), privateKey);
+  }
+
+  function withState(state, options, build, privateKey) {
+    const key = keyText(privateKey, "privateKey");
+    const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    if (typeof ttl !== "number") throw new TypeError("ttlSeconds must be a number of seconds");
+    const progress = typeof options.onProgress === "function" ? options.onProgress : () => {};
+    const json = jsonOf(state, "state");
+    progress({ phase: "parse" });
+    const compiled = raw.State.fromJson(json);
+    try {
+      progress({ phase: "build", tokens: compiled.tokens });
+      return build(compiled, key, ttl);
+    } finally {
+      compiled.free();
+    }
+  }
+
+  /** A fresh Ed25519 key pair, base64url: `{ publicKey, privateKey }`. Keep the private key secret. */
+  function generateKeyPair() {
+    assertReady();
+    fullOnly("generateKeyPair");
+    return JSON.parse(raw.generateKeyPair());
+  }
+
+  /** The public key (base64url) that verifies bundles signed with `privateKey`. */
+  function publicKeyOf(privateKey) {
+    assertReady();
+    fullOnly("publicKeyOf");
+    return raw.publicKeyOf(keyText(privateKey, "privateKey"));
+  }
+
+  /** A fresh token of `kind` and its SHA-256: `{ token, sha256 }`. Show the token once. */
+  function mintToken(kind) {
+    assertReady();
+    fullOnly("mintToken");
+    if (typeof kind !== "string") throw new TypeError("mintToken: kind must be a token kind string");
+    return JSON.parse(raw.mintToken(kind));
+  }
+
+  /** Lower-case hex SHA-256 of a token, as a state's `secret_sha256`. */
+  function digestToken(token) {
+    assertReady();
+    if (typeof token !== "string") throw new TypeError("digestToken: token must be a string");
+    return raw.digestToken(token);
+  }
+
+  /**
+   * A profile (scope catalogue and route table) from an OpenAPI 3 document, an object or
+   * JSON text. `name` defaults to the spec's `info.title`, lower-cased and dashed.
+   */
+  function profileFromOpenApi(spec, options = {}) {
+    assertReady();
+    fullOnly("profileFromOpenApi");
+    const json = jsonOf(spec, "spec");
+    const name = options.name ?? nameOf(typeof spec === "string" ? parseOrNull(spec) : spec);
+    if (typeof name !== "string") throw new TypeError("profileFromOpenApi: name must be a string");
+    return JSON.parse(raw.profileFromOpenApi(json, name));
+  }
+
+  /** Verifies a bundle or delta (signature and layout, not expiry) and reports its header. */
+  function inspectBundle(bytes, options = {}) {
+    assertReady();
+    fullOnly("inspectBundle");
+    return JSON.parse(raw.inspectBundle(bytesOf(bytes, "bundle"), publicKeyList(options, "inspectBundle")));
+  }
+
+  return {
+    init,
+    initSync,
+    Engine,
+    buildBundle,
+    buildDelta,
+    generateKeyPair,
+    publicKeyOf,
+    mintToken,
+    digestToken,
+    profileFromOpenApi,
+    inspectBundle,
+  };
+}
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** `now` as the engine takes it: the caller's ms since the epoch, else the JS clock. */
+function clock(now) {
+  return now ?? Date.now();
+}
+
+function jsonOf(value, what) {
+  if (typeof value === "string") return value;
+  if (value === null || typeof value !== "object") throw new TypeError(`${what} must be an object or JSON text`);
+  return JSON.stringify(value);
+}
+
+function parseOrNull(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A profile name from an OpenAPI document's title: `Bitbucket API` -> `bitbucket-api`. */
+function nameOf(spec) {
+  const title = spec?.info?.title;
+  const slug = typeof title === "string" ? title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") : "";
+  return slug.slice(0, 64) || "openapi";
+}
+
+/** A `Uint8Array` view of bytes given as one, an `ArrayBuffer` or another typed array (no copy). */
+function bytesOf(value, what) {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(`${what} must be bytes: a Uint8Array, an ArrayBuffer or a typed array`);
+}
+
+/** A key as the engine reads it: base64url or base64 text, or its raw bytes (encoded here). */
+function keyText(key, what) {
+  if (typeof key === "string") return key;
+  if (key instanceof Uint8Array || key instanceof ArrayBuffer || ArrayBuffer.isView(key)) {
+    const bytes = bytesOf(key, what);
+    let binary = "";
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  throw new TypeError(`${what} must be base64url text or the key's bytes (a Uint8Array)`);
+}
+
+/** `{ publicKey }` or `{ publicKeys: [...] }` -> the comma-separated list src/wasm.rs reads. */
+function publicKeyList(options, caller) {
+  if (!isPlainObject(options)) throw new TypeError(`${caller}: options must be an object { publicKey } or { publicKeys }`);
+  const given = options.publicKeys ?? (options.publicKey === undefined ? [] : [options.publicKey]);
+  if (!Array.isArray(given)) throw new TypeError(`${caller}: publicKeys must be an array of keys`);
+  if (given.length === 0) {
+    throw new TypeError(`${caller}: a public key is needed to verify the bundle: pass { publicKey } or { publicKeys }`);
+  }
+  return given
+    .map((key, i) => {
+      const text = keyText(key, given.length > 1 ? `publicKeys[${i}]` : "publicKey");
+      if (text.includes(",")) throw new TypeError(`${caller}: a public key is base64url text, which has no commas`);
+      return text;
+    })
+    .join(",");
+}
+
+/**
+ * Headers as src/wasm.rs reads them: names and values alternating, each ended by NUL. Accepts
+ * a plain object (a value may be a list), [name, value] pairs, or a Fetch `Headers` / `Map`.
+ */
+function headerText(headers) {
+  if (headers == null) return "";
+  let entries;
+  if (Array.isArray(headers)) {
+    entries = headers;
+  } else if (typeof headers === "object" && typeof headers.entries === "function" && !isPlainObject(headers)) {
+    entries = headers.entries();
+  } else if (isPlainObject(headers)) {
+    entries = Object.entries(headers);
+  } else {
+    throw new TypeError("request: headers must be an object of names to values, [name, value] pairs, or a Headers");
+  }
+  let text = "";
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new TypeError("request: headers: each pair must be [name, value]");
+    }
+    const [name, value] = entry;
+    for (const v of Array.isArray(value) ? value : [value]) text += header(name, v);
+  }
+  return text;
+}
+
+function header(name, value) {
+  if (typeof name !== "string" || typeof value !== "string") {
+    throw new TypeError(`request: headers: \`${String(name)}\` must have a string value`);
+  }
+  if (name.includes("\0") || value.includes("\0")) {
+    throw new TypeError(`request: headers: \`${name.replaceAll("\0", "\\0")}\` contains a NUL character`);
+  }
+  return `${name}\0${value}\0`;
+}
+
+// The request as src/wasm.rs takes it: its parts; `now` travels separately.
+function requestOf(req) {
+  if (req === null || typeof req !== "object") {
+    throw new TypeError("expected a request object { method, url, headers, remoteAddr, now }");
+  }
+  const method = req.method ?? "GET";
+  if (typeof method !== "string") throw new TypeError("request: method must be a string such as \"GET\"");
+  if (typeof req.url !== "string") throw new TypeError("request: url must be a URL or a path, as a string");
+  return { method, url: req.url, headers: headerText(req.headers), remoteAddr: remoteAddrOf(req.remoteAddr) };
+}
+
+function fetchRequestOf(request, options) {
+  if (request === null || typeof request !== "object" || typeof request.url !== "string") {
+    throw new TypeError("checkRequest: expected a Fetch API Request");
+  }
+  return {
+    method: request.method ?? "GET",
+    url: request.url,
+    headers: headerText(request.headers),
+    remoteAddr: remoteAddrOf(options.remoteAddr),
+  };
+}
+
+function remoteAddrOf(addr) {
+  if (addr == null) return undefined;
+  if (typeof addr !== "string") throw new TypeError("request: remoteAddr must be a string (an IP address)");
+  return addr;
+}
+
+const REPLAY_FIELDS = ["tokenId", "method", "url", "headers", "remoteAddr", "now"];
+
+// A replayed request for `preview`: headers as [name, value] pairs whatever they were given as.
+// Fields are checked here so an error can name the entry (`replay[3]`).
+function replayOf(entry, i) {
+  if (!isPlainObject(entry)) throw new TypeError(`replay[${i}]: expected an object { tokenId, method, url, ... }`);
+  for (const key of Object.keys(entry)) {
+    if (!REPLAY_FIELDS.includes(key)) {
+      throw new TypeError(`replay[${i}]: unknown field \`${key}\`, expected one of ${REPLAY_FIELDS.map((f) => `\`${f}\``).join(", ")}`);
+    }
+  }
+  if (typeof entry.tokenId !== "string") throw new TypeError(`replay[${i}].tokenId: expected a token id string`);
+  if (typeof entry.url !== "string") throw new TypeError(`replay[${i}].url: expected a URL or a path`);
+  const { headers, ...rest } = entry;
+  if (headers == null) return rest;
+  const text = headerText(headers);
+  const parts = text.split("\0");
+  const pairs = [];
+  for (let p = 0; p + 1 < parts.length; p += 2) pairs.push([parts[p], parts[p + 1]]);
+  return { ...rest, headers: pairs };
+}

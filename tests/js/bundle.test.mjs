@@ -1,0 +1,380 @@
+// Signed bundles and the admin API through the built package (pkg/) in Node: keys, build,
+// load, tamper, expiry, deltas, preview, audit, canCreateToken, profiles.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+
+import {
+  init,
+  Engine,
+  buildBundle,
+  buildDelta,
+  generateKeyPair,
+  publicKeyOf,
+  mintToken,
+  inspectBundle,
+  profileFromOpenApi,
+} from "../../pkg/scopegate.js";
+import { makeFixture, iso } from "../../scripts/fixture.mjs";
+
+const REPO = "/2.0/repositories/acme/web";
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+let fixture, keys, bundle, now;
+
+const bearer = (token) => ({ authorization: `Bearer ${token}` });
+const fromBase64url = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+/** Throws, with an Error whose message matches. */
+const throwsError = (fn, pattern) => assert.throws(fn, (e) => e instanceof Error && pattern.test(e.message), `expected an Error matching ${pattern}`);
+
+before(async () => {
+  await init();
+  fixture = makeFixture({ mintToken });
+  ({ now } = fixture);
+  keys = generateKeyPair();
+  bundle = buildBundle(fixture.state, keys.privateKey, { ttlSeconds: 2 * 86_400 });
+});
+
+test("generateKeyPair gives base64url keys; publicKeyOf derives the public one", () => {
+  assert.match(keys.publicKey, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(keys.privateKey, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(publicKeyOf(keys.privateKey), keys.publicKey);
+  assert.equal(publicKeyOf(fromBase64url(keys.privateKey)), keys.publicKey, "a Uint8Array key works too");
+  assert.notEqual(generateKeyPair().privateKey, keys.privateKey);
+});
+
+test("keygen -> buildBundle -> Engine.load -> check allows and denies", () => {
+  assert.ok(bundle instanceof Uint8Array);
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey });
+  const ok = engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now });
+  assert.equal(ok.reason, "ok", ok.message);
+  assert.equal(ok.allow, true);
+  assert.equal(ok.token.id, "web-read");
+  const denied = engine.check({ method: "POST", url: `${REPO}/pullrequests`, headers: bearer(fixture.tokens["mary-readonly"]), now });
+  assert.equal(denied.reason, "scope_missing");
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens["old-ci"]), now }).reason, "token_revoked");
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens.unknown), now }).reason, "unknown_token");
+
+  const info = engine.info();
+  assert.equal(info.signed, true);
+  assert.equal(info.tokens, 5);
+  assert.equal(info.bundleBytes, bundle.length);
+  assert.equal(info.issuedAt, fixture.state.issued_at);
+  assert.equal(Date.parse(info.expiresAt), Date.parse(fixture.state.issued_at) + 2 * DAY);
+  // The bundle holds digests only, never a secret.
+  const text = new TextDecoder("latin1").decode(bundle);
+  for (const token of Object.values(fixture.tokens)) assert.ok(!text.includes(token));
+  engine.free();
+});
+
+test("the same state and key give byte-identical bundles; keys and bytes in any accepted form", () => {
+  const again = buildBundle(JSON.stringify(fixture.state), fromBase64url(keys.privateKey), { ttlSeconds: 2 * 86_400 });
+  assert.deepEqual(again, bundle);
+  const copy = new ArrayBuffer(bundle.length);
+  new Uint8Array(copy).set(bundle);
+  for (const [bytes, options] of [
+    [copy, { publicKey: fromBase64url(keys.publicKey) }],
+    [Buffer.from(bundle), { publicKeys: [keys.publicKey] }],
+    [new DataView(copy), { publicKey: keys.publicKey, now }],
+  ]) {
+    assert.equal(Engine.load(bytes, options).info().tokens, 5);
+  }
+});
+
+test("a tampered bundle throws: any flipped byte, and a cut", () => {
+  // Spread over the header, meta, token tables and signature.
+  const positions = [0, 5, 20, 40, 120, 500, Math.floor(bundle.length / 2), bundle.length - 300, bundle.length - 65, bundle.length - 1];
+  for (const at of positions) {
+    const bad = bundle.slice();
+    bad[at] ^= 0x01;
+    assert.throws(() => Engine.load(bad, { publicKey: keys.publicKey }), Error, `byte ${at}`);
+  }
+  const flipped = bundle.slice();
+  flipped[Math.floor(bundle.length / 2)] ^= 0x40;
+  throwsError(() => Engine.load(flipped, { publicKey: keys.publicKey }), /signature does not verify/);
+  throwsError(() => Engine.load(bundle.subarray(0, bundle.length - 10), { publicKey: keys.publicKey }), /truncated/);
+  throwsError(() => Engine.load(new Uint8Array(0), { publicKey: keys.publicKey }), /truncated|not a scopegate bundle/);
+  throwsError(() => Engine.load(new TextEncoder().encode("hello, this is not a bundle at all........................................................................................................................."), { publicKey: keys.publicKey }), /not a scopegate bundle/);
+});
+
+test("the wrong key throws naming the bundle's key id; rotation takes a list", () => {
+  const other = generateKeyPair();
+  const { keyId } = inspectBundle(bundle, { publicKey: keys.publicKey });
+  assert.match(keyId, /^[0-9a-f]{16}$/);
+  throwsError(() => Engine.load(bundle, { publicKey: other.publicKey }), new RegExp(`key \`${keyId}\``));
+  const rotated = Engine.load(bundle, { publicKeys: [other.publicKey, keys.publicKey] });
+  assert.equal(rotated.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok");
+});
+
+test("an expired bundle throws at load; one that expires after load denies with bundle_expired", () => {
+  const expiresAt = Date.parse(fixture.state.issued_at) + 2 * DAY;
+  throwsError(() => Engine.load(bundle, { publicKey: keys.publicKey, now: expiresAt + 1000 }), /bundle expired at/);
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const stale = engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now: expiresAt + 1000 });
+  assert.equal(stale.reason, "bundle_expired", stale.message);
+  assert.equal(stale.effect, "deny");
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now: expiresAt - 1000 }).reason, "ok");
+});
+
+test("misuse throws a TypeError or an Error that says what is missing", () => {
+  assert.throws(() => Engine.load(bundle), TypeError);
+  assert.throws(() => Engine.load(bundle, {}), /public key is needed/);
+  assert.throws(() => Engine.load("not bytes", { publicKey: keys.publicKey }), TypeError);
+  assert.throws(() => Engine.load(bundle, { publicKey: 42 }), TypeError);
+  throwsError(() => Engine.load(bundle, { publicKey: "not a key" }), /public key: expected 32 bytes/);
+  throwsError(() => Engine.load(bundle, { publicKey: new Uint8Array(31) }), /public key: expected 32 bytes, got 31/);
+  throwsError(() => buildBundle(fixture.state, keys.privateKey, { ttlSeconds: 0 }), /ttlSeconds/);
+  throwsError(() => buildBundle(fixture.state, keys.privateKey, { ttlSeconds: 1.5 }), /ttlSeconds/);
+  assert.throws(() => new Engine(), TypeError);
+});
+
+test("a bad private key or state throws without echoing the key; nothing is built", () => {
+  const secretish = "c2VjcmV0LXNlZWQtdGhhdC1pcy10b28tc2hvcnQ";
+  assert.throws(
+    () => buildBundle(fixture.state, secretish),
+    (e) => e instanceof Error && /private key: expected a 32-byte/.test(e.message) && !e.message.includes(secretish),
+  );
+  const bad = structuredClone(fixture.state);
+  bad.tokens[2].expires_at = "tomorrow";
+  throwsError(() => buildBundle(bad, keys.privateKey), /^tokens\[2\]\.expires_at: .*tomorrow/);
+});
+
+test("applyDelta with a revocation flips the token to token_revoked", () => {
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const token = fixture.tokens["web-deploy"];
+  assert.equal(engine.check({ url: REPO, headers: bearer(token), now }).reason, "ok");
+
+  const next = structuredClone(fixture.state);
+  next.issued_at = iso(now - 60_000);
+  next.tokens.find((t) => t.id === "web-deploy").revoked_at = iso(now - 120_000);
+  const delta = buildDelta(bundle, next, keys.privateKey);
+  const info = inspectBundle(delta, { publicKey: keys.publicKey });
+  assert.equal(info.kind, "delta");
+  assert.equal(info.tokens, 1, "only the changed record travels");
+  assert.equal(info.base, inspectBundle(bundle, { publicKey: keys.publicKey }).sha256);
+  assert.ok(delta.length < bundle.length / 10, `a delta of ${delta.length} bytes for a bundle of ${bundle.length}`);
+
+  engine.applyDelta(delta, { now });
+  const d = engine.check({ url: REPO, headers: bearer(token), now });
+  assert.equal(d.reason, "token_revoked", d.message);
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok");
+  assert.equal(engine.info().issuedAt, next.issued_at);
+  assert.equal(engine.info().bundleBytes, bundle.length + delta.length);
+  throwsError(() => Engine.load(delta, { publicKey: keys.publicKey }), /got a delta/);
+});
+
+test("a delta for another base throws and the engine keeps working", () => {
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const otherBase = buildBundle(fixture.state, keys.privateKey, { ttlSeconds: 3600 });
+  const next = structuredClone(fixture.state);
+  next.tokens.find((t) => t.id === "web-read").revoked_at = iso(now - 1000);
+  const wrongBase = buildDelta(otherBase, next, keys.privateKey);
+  throwsError(() => engine.applyDelta(wrongBase, { now }), /another base bundle/);
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok");
+  const foreign = buildDelta(bundle, next, generateKeyPair().privateKey);
+  throwsError(() => engine.applyDelta(foreign, { now }), /not among the given public keys/);
+  assert.throws(() => engine.applyDelta(bundle, { now }), /got a full bundle/);
+  assert.throws(() => Engine.fromState(fixture.state).applyDelta(wrongBase), /signed bundle/);
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok");
+});
+
+test("preview of blocking API tokens lists the token, its owner, and the replayed request that flips", () => {
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const change = { policies: [], default_policy: { ...fixture.state.default_policy, api_tokens: "block" } };
+  const report = engine.preview(change, {
+    now,
+    replay: [
+      { tokenId: "mary-readonly", url: REPO },
+      { tokenId: "web-read", method: "GET", url: REPO, headers: new Headers({ "x-forwarded-for": "203.0.113.9" }) },
+      { tokenId: "nobody", url: REPO },
+    ],
+  });
+  assert.equal(report.tokensEvaluated, 5);
+  assert.equal(report.changedCount, 1);
+  assert.equal(report.newlyDenied, 1);
+  assert.deepEqual(report.byReason, { api_tokens_blocked: 1 });
+  assert.deepEqual(report.byOwner, { "u-mary": 1 });
+  const [change0] = report.changed;
+  assert.equal(change0.id, "mary-readonly");
+  assert.equal(change0.kind, "api_token");
+  assert.equal(change0.before, "ok");
+  assert.equal(change0.after, "api_tokens_blocked");
+  assert.equal(change0.policyAfter, "default");
+  assert.equal(report.replay.requests, 3);
+  assert.equal(report.replay.flippedCount, 1);
+  assert.equal(report.replay.unknownTokenIds, 1);
+  assert.deepEqual(report.replay.flipped[0].before, { effect: "allow", reason: "ok" });
+  assert.deepEqual(report.replay.flipped[0].after, { effect: "deny", reason: "api_tokens_blocked" });
+  // A whole proposed state works too (it has issued_at), as JSON text as well.
+  const whole = structuredClone(fixture.state);
+  whole.tokens = whole.tokens.filter((t) => t.id !== "web-read");
+  const removed = engine.preview(JSON.stringify(whole), { now });
+  assert.equal(removed.changed[0].id, "web-read");
+  assert.equal(removed.changed[0].after, "unknown_token");
+  assert.equal(removed.replay, undefined);
+  throwsError(() => engine.preview({ policies: [{ name: "x", max_token_lifetime_days: "long" }], default_policy: {} }), /^policies\[0\]\.max_token_lifetime_days/);
+  assert.throws(() => engine.preview(change, { replay: [{ tokenId: "x", url: REPO }, { tokenId: "x", url: REPO, secret: "no" }] }), (e) => e instanceof TypeError && /^replay\[1\]: unknown field `secret`/.test(e.message));
+});
+
+/** The fixture plus an app password, a deactivated admin's org key, and a user without 2FA. */
+function auditState() {
+  const state = structuredClone(fixture.state);
+  state.principals.push(
+    { id: "u-gone", kind: "user", email: "gone@acme.test", status: "deactivated", groups: ["admins"], two_factor: true },
+    { id: "u-bob", kind: "user", email: "bob@acme.test", status: "active", groups: ["contractors"], two_factor: false },
+  );
+  state.policies = [{ name: "contractors", members: { groups: ["contractors"] }, require_2fa: true }];
+  state.tokens.push(
+    {
+      id: "mary-app-password", kind: "app_password", principal: "u-mary", access: "read_write",
+      secret_sha256: mintToken("app_password").sha256, created_at: iso(now - DAY), expires_at: iso(now + 100 * DAY),
+    },
+    {
+      id: "gone-org-key", kind: "org_api_key", created_by: "u-gone", scopes: ["repository"],
+      secret_sha256: mintToken("org_api_key").sha256, created_at: iso(now - DAY), expires_at: iso(now + 100 * DAY),
+    },
+  );
+  return state;
+}
+
+test("audit finds the app password, the orphaned key, the expiring token and the user without 2FA", () => {
+  const engine = Engine.load(buildBundle(auditState(), keys.privateKey), { publicKey: keys.publicKey, now });
+  const report = engine.audit({ now, expiringWithinDays: 400 });
+  const kinds = (id) => report.findings.filter((f) => f.tokenId === id).map((f) => f.kind);
+  assert.ok(kinds("mary-app-password").includes("app_password"), JSON.stringify(report.findings));
+  assert.ok(kinds("gone-org-key").includes("orphaned"));
+  const orphan = report.findings.find((f) => f.tokenId === "gone-org-key" && f.kind === "orphaned");
+  assert.equal(orphan.severity, "high");
+  assert.match(orphan.message, /u-gone/);
+  assert.ok(kinds("web-read").includes("expiring_soon"));
+  assert.ok(report.findings.some((f) => f.kind === "no2fa" && f.principal === "u-bob"));
+  assert.equal(report.summary.app_password, 1);
+  assert.equal(report.tokens, 7);
+  assert.equal(report.activeTokens, 5);
+  assert.equal(report.truncated, false);
+  // Most severe first.
+  const order = ["high", "medium", "low", "info"];
+  const ranks = report.findings.map((f) => order.indexOf(f.severity));
+  assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b));
+  // A 30-day window (the default) does not call a 300-day token expiring.
+  assert.ok(!engine.audit({ now }).findings.some((f) => f.kind === "expiring_soon"));
+  assert.throws(() => engine.audit({ expiringWithinDays: -1 }), /expiringWithinDays/);
+});
+
+test("canCreateToken decides by token-management permissions and policy", () => {
+  const state = structuredClone(fixture.state);
+  state.principals.push({ id: "u-viewer", kind: "user", email: "v@acme.test", status: "active", groups: ["viewers"] });
+  state.token_permissions = { use: ["*"], create: ["developers"], create_write: ["developers"], create_for_others: [] };
+  const engine = Engine.load(buildBundle(state, keys.privateKey), { publicKey: keys.publicKey, now });
+  const expiresAt = iso(now + 30 * DAY);
+  const ok = engine.canCreateToken("u-mary", { kind: "api_token", scopes: ["repository"], expiresAt }, { now });
+  assert.equal(ok.reason, "ok", ok.message);
+  assert.equal(ok.allow, true);
+  assert.equal(ok.policy, "default");
+  assert.equal(engine.canCreateToken("u-viewer", { kind: "api_token", expires_at: expiresAt }, { now }).reason, "principal_lacks_permission");
+  assert.equal(engine.canCreateToken("u-mary", { kind: "api_token", principal: "u-viewer", expires_at: expiresAt }, { now }).reason, "principal_lacks_permission");
+  assert.equal(engine.canCreateToken("u-mary", { kind: "api_token" }, { now }).reason, "token_lifetime_exceeds_policy");
+  assert.equal(engine.canCreateToken("u-nobody", { kind: "api_token", expires_at: expiresAt }, { now }).reason, "principal_inactive");
+  throwsError(() => engine.canCreateToken("u-mary", { kind: "api_token", scopes: ["no-such-scope"] }), /unknown scope `no-such-scope`/);
+  throwsError(() => engine.canCreateToken("u-mary", { kind: "banana" }), /^spec: unknown variant `banana`/);
+  assert.throws(() => engine.canCreateToken("u-mary", "api_token"), TypeError);
+});
+
+const TINY_SPEC = {
+  openapi: "3.0.3",
+  info: { title: "Tiny Notes API", version: "1" },
+  servers: [{ url: "https://api.example.test/v1" }],
+  components: {
+    securitySchemes: {
+      oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://x", scopes: { "notes:read": "", "notes:write": "" } } } },
+    },
+  },
+  paths: {
+    "/workspaces/{workspace}/notes/{id}": {
+      get: { security: [{ oauth: ["notes:read"] }, { oauth: ["notes:write"] }] },
+      delete: { security: [{ oauth: ["notes:write"] }] },
+    },
+  },
+};
+
+test("profileFromOpenApi turns a tiny spec into a profile a state can use", () => {
+  const profile = profileFromOpenApi(TINY_SPEC);
+  assert.equal(profile.name, "tiny-notes-api");
+  assert.equal(profile.base_path, "/v1");
+  assert.deepEqual(profile.scopes.map((s) => s.name), ["notes:read", "notes:write"]);
+  const get = profile.routes.find((r) => r.method === "GET");
+  assert.equal(get.path, "/v1/workspaces/{workspace}/notes/{id}");
+  assert.deepEqual(get.any_of, [["notes:read"], ["notes:write"]]);
+  assert.equal(profileFromOpenApi(JSON.stringify(TINY_SPEC), { name: "notes" }).name, "notes");
+  throwsError(() => profileFromOpenApi({ openapi: "2.0" }), /^openapi: expected an OpenAPI 3 version/);
+  throwsError(() => profileFromOpenApi("{"), /not a JSON document/);
+
+  const reader = mintToken("workspace_access_token");
+  const state = {
+    issued_at: fixture.state.issued_at,
+    profile,
+    resources: { workspaces: [{ slug: "acme" }] },
+    tokens: [{
+      id: "notes-reader", kind: "workspace_access_token", resource: "acme", scopes: ["notes:read"], secret_sha256: reader.sha256,
+      created_at: iso(now - DAY), expires_at: iso(now + 30 * DAY),
+    }],
+  };
+  const engine = Engine.load(buildBundle(state, keys.privateKey), { publicKey: keys.publicKey, now });
+  assert.equal(engine.info().profile, "tiny-notes-api");
+  assert.equal(engine.check({ url: "https://api.example.test/v1/workspaces/acme/notes/7", headers: bearer(reader.token), now }).reason, "ok");
+  const d = engine.check({ method: "DELETE", url: "/v1/workspaces/acme/notes/7", headers: bearer(reader.token), now });
+  assert.equal(d.reason, "scope_missing");
+  assert.deepEqual(d.required.anyOf, [["notes:write"]]);
+  assert.equal(engine.check({ url: "/v1/elsewhere", headers: bearer(reader.token), now }).reason, "route_unknown");
+});
+
+test("the built-in Bitbucket profile: REST and Git over HTTP, through a signed bundle", () => {
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  assert.equal(engine.info().profile, "bitbucket-cloud");
+  assert.ok(engine.info().routes > 100);
+  const read = fixture.tokens["web-read"];
+  const deploy = fixture.tokens["web-deploy"];
+  const basic = (user, secret) => ({ authorization: `Basic ${btoa(`${user}:${secret}`)}` });
+  const cases = [
+    // A pull request list needs `pullrequest`; `pullrequest:write` implies it, `repository` does not.
+    ["GET", `${REPO}/pullrequests`, bearer(deploy), "ok"],
+    ["GET", `${REPO}/pullrequests`, bearer(read), "scope_missing"],
+    // Git smart HTTP with the access-token username.
+    ["GET", "/acme/web.git/info/refs?service=git-upload-pack", basic("x-token-auth", read), "ok"],
+    ["GET", "/acme/web.git/info/refs?service=git-receive-pack", basic("x-token-auth", read), "scope_missing"],
+    ["POST", "/acme/web.git/git-receive-pack", basic("x-token-auth", deploy), "ok"],
+    // An API token with Basic email:token, within its user's permission.
+    ["GET", REPO, basic("mary@acme.test", fixture.tokens["mary-readonly"]), "ok"],
+    // Another principal's name with it is refused.
+    ["GET", REPO, basic("someone@else.test", fixture.tokens["mary-readonly"]), "unknown_token"],
+  ];
+  for (const [method, url, headers, reason] of cases) {
+    const d = engine.check({ method, url, headers, now });
+    assert.equal(d.reason, reason, `${method} ${url}: ${d.message}`);
+  }
+});
+
+test("estate, policies and withPolicies over a signed bundle (the admin page's view)", () => {
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const estate = engine.estate({ now, weeks: 52 });
+  assert.equal(estate.total, 5);
+  assert.deepEqual(estate.byKind, { api_token: 1, repository_access_token: 4 });
+  assert.equal(estate.revoked, 1);
+  assert.equal(estate.expired, 1);
+  assert.equal(estate.weeks.length, 52);
+  assert.equal(estate.weeks.reduce((a, b) => a + b, 0) + estate.later + estate.noExpiry, 3);
+  assert.equal(engine.estate({ now }).weeks.length, 26);
+  assert.throws(() => engine.estate({ weeks: 500 }), /weeks/);
+
+  const policies = engine.policies();
+  assert.deepEqual(policies.policies, []);
+  assert.equal(policies.default_policy.api_tokens, "allow");
+  assert.equal(policies.network.client_ip_header, "x-forwarded-for");
+  assert.equal(engine.preview(policies, { now }).changedCount, 0, "the policies as given change nothing");
+
+  const blocked = engine.withPolicies({ ...policies, default_policy: { ...policies.default_policy, api_tokens: "block" } });
+  const auth = bearer(fixture.tokens["mary-readonly"]);
+  assert.equal(blocked.check({ url: REPO, headers: auth, now }).reason, "api_tokens_blocked");
+  assert.equal(blocked.info().signed, false);
+  assert.equal(engine.check({ url: REPO, headers: auth, now }).reason, "ok", "the signed engine is unchanged");
+  throwsError(() => engine.withPolicies({ policies: [{ name: "p", max_token_lifetime_days: 0 }], default_policy: {} }), /^policies\[0\]\.max_token_lifetime_days/);
+});
