@@ -215,19 +215,44 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
   /**
    * A signed delta that turns `baseBundle` (built from an earlier state with the same key)
-   * into `newState`: removed, new and changed tokens, and policies when they changed.
+   * into `newState`: removed, new and changed tokens, and policies when they changed. Or,
+   * given a changes document (`revoke`, `remove`, `upsert` and no `tokens`, `resources` or
+   * `principals`; or any document with `{ form: "changes" }`, e.g. a policy change alone), a
+   * delta that applies those changes to the base bundle's own tokens and policies.
    */
-  function buildDelta(baseBundle, newState, privateKey, options = {}) {
+  function buildDelta(baseBundle, newStateOrChanges, privateKey, options = {}) {
     assertReady();
     fullOnly("buildDelta");
     const base = bytesOf(baseBundle, "baseBundle");
-    return withState(newState, options, (s, key, ttl) => s.buildDelta(base, key, ttl), privateKey);
+    const form = options.form ?? (isChanges(newStateOrChanges) ? "changes" : "state");
+    if (form !== "changes" && form !== "state") throw new TypeError('buildDelta: form must be "state" or "changes"');
+    // NOTE: a new state without `tokens` removes every token; that is almost always a policy
+    // change sent without `form: "changes"`, so it must be asked for by name.
+    if (options.form === undefined && form === "state" && !mentionsTokens(newStateOrChanges)) {
+      throw new TypeError(
+        'buildDelta: this document has no `tokens`: as a new state it would remove every token. ' +
+          'Pass { form: "changes" } for a change of policies alone, or { form: "state" } if that is meant',
+      );
+    }
+    if (form === "changes") {
+      const key = keyText(privateKey, "privateKey");
+      const ttl = ttlOf(options);
+      // One step (no `onProgress`): a changes document is small and the base is read once.
+      const json = jsonOf(newStateOrChanges, "changes");
+      return raw.buildDeltaFromChanges(base, json, key, ttl);
+    }
+    return withState(newStateOrChanges, options, (s, key, ttl) => s.buildDelta(base, key, ttl), privateKey);
+  }
+
+  function ttlOf(options) {
+    const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    if (typeof ttl !== "number") throw new TypeError("ttlSeconds must be a number of seconds");
+    return ttl;
   }
 
   function withState(state, options, build, privateKey) {
     const key = keyText(privateKey, "privateKey");
-    const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    if (typeof ttl !== "number") throw new TypeError("ttlSeconds must be a number of seconds");
+    const ttl = ttlOf(options);
     const progress = typeof options.onProgress === "function" ? options.onProgress : () => {};
     const json = jsonOf(state, "state");
     progress({ phase: "parse" });
@@ -319,6 +344,30 @@ function jsonOf(value, what) {
   if (typeof value === "string") return value;
   if (value === null || typeof value !== "object") throw new TypeError(`${what} must be an object or JSON text`);
   return JSON.stringify(value);
+}
+
+const CHANGE_KEYS = ["revoke", "remove", "upsert"];
+const STATE_KEYS = ["tokens", "resources", "principals"];
+
+/**
+ * Whether `buildDelta`'s second argument is a changes document: an object (or JSON text) with
+ * any of `revoke` / `remove` / `upsert` and none of `tokens` / `resources` / `principals`.
+ * JSON text is parsed only when it mentions one of the change keys (a large state is not).
+ */
+function isChanges(value) {
+  let doc = value;
+  if (typeof value === "string") {
+    if (!CHANGE_KEYS.some((k) => value.includes(`"${k}"`))) return false;
+    doc = parseOrNull(value);
+  }
+  if (!isPlainObject(doc)) return false;
+  return CHANGE_KEYS.some((k) => Object.hasOwn(doc, k)) && !STATE_KEYS.some((k) => Object.hasOwn(doc, k));
+}
+
+/** Whether a state (object or JSON text) has a `tokens` list. */
+function mentionsTokens(value) {
+  if (typeof value === "string") return value.includes('"tokens"');
+  return isPlainObject(value) && Object.hasOwn(value, "tokens");
 }
 
 function parseOrNull(text) {

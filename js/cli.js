@@ -35,6 +35,9 @@ bundles
                                       sign a bundle of a state (a progress bar on a terminal)
   delta <base-bundle> <state.json> --key <file> --out <delta>
                                       sign a delta that turns the base bundle into the state
+  delta <base-bundle> --changes <changes.json> --key <file> --out <delta>
+                                      sign a delta applying changes (revoke, remove, upsert,
+                                      policies) to the base bundle; changes are against the base
   inspect <bundle> --public-key <key> verify a bundle or delta and show its header and sections
     --key <file>                      the private key (or env SCOPEGATE_PRIVATE_KEY)
     --public-key <key|file>           a public key, or a file holding one; repeat while rotating
@@ -91,6 +94,7 @@ const OPTIONS = {
   "--state": "state",
   "--bundle": "bundle",
   "--delta": "delta",
+  "--changes": "changes",
   "--public-key": "publicKey",
   "--key": "key",
   "--out": "out",
@@ -468,9 +472,13 @@ async function main(argv) {
     case "build":
     case "delta": {
       const isDelta = command === "delta";
-      wantArgs(command, args, isDelta ? 2 : 1, isDelta ? "a base bundle and a state: `scopegate delta <base> <state.json> --key <file> --out <delta>`" : "one state file: `scopegate build <state.json> --key <file> --out <bundle>`");
+      if (opts.changes !== undefined && !isDelta) throw new UsageError("--changes is for `scopegate delta`");
+      const changes = opts.changes !== undefined;
+      wantArgs(command, args, isDelta ? (changes ? 1 : 2) : 1, isDelta
+        ? "a base bundle and a state, or a base bundle and --changes: `scopegate delta <base> <state.json> --key <file> --out <delta>` or `scopegate delta <base> --changes <changes.json> --key <file> --out <delta>`"
+        : "one state file: `scopegate build <state.json> --key <file> --out <bundle>`");
       if (!opts.out) throw new UsageError(`${command} needs --out <file> (or --out - for stdout)`);
-      const statePath = isDelta ? args[1] : args[0];
+      const statePath = changes ? opts.changes : isDelta ? args[1] : args[0];
       const key = privateKey(opts);
       const ttlSeconds = opts.ttl === undefined ? undefined : parseWhole(opts.ttl, "--ttl", 1);
       const base = isDelta ? readBytes(args[0]) : undefined;
@@ -488,7 +496,7 @@ async function main(argv) {
         if (p.phase === "build") progress.step(`${isDelta ? "diffing, encoding" : "encoding"} and signing ${count(p.tokens)} tokens`);
       };
       const bytes = at(statePath, () =>
-        isDelta ? buildDelta(base, text, key, { ttlSeconds, onProgress }) : buildBundle(text, key, { ttlSeconds, onProgress }));
+        isDelta ? buildDelta(base, text, key, { ttlSeconds, onProgress, ...(changes ? { form: "changes" } : {}) }) : buildBundle(text, key, { ttlSeconds, onProgress }));
       progress.step(`writing ${opts.out} (${mb(bytes.length)})`);
       writeAtomic(opts.out, bytes);
       progress.finish();

@@ -262,6 +262,24 @@ export interface PolicyChange {
   unknown_route?: "deny" | "defer";
 }
 
+/**
+ * A changes document for `buildDelta`: changes against the BASE bundle (not against a delta
+ * applied since; deltas are cumulative). `buildDelta` takes it for one when it has any of
+ * `revoke` / `remove` / `upsert` and none of `tokens` / `resources` / `principals` (or with
+ * `{ form: "changes" }`). The policy keys mean what they mean in a `PolicyChange`
+ * (`default_policy` needs `policies` with it).
+ */
+export interface DeltaChanges extends PolicyChange {
+  /** RFC 3339, not before the base's `issued_at`. */
+  issued_at: string;
+  /** Token ids to revoke, or `{ id, at }` (`at` RFC 3339, default `issued_at`; an earlier revocation stands). */
+  revoke?: Array<string | { id: string; at?: string }>;
+  /** Token ids dropped from the estate. */
+  remove?: string[];
+  /** New tokens, or replacements (by id, even with a new secret), as in the state's `tokens`. */
+  upsert?: TokenInput[];
+}
+
 /** The policies of a snapshot in the state's form (`engine.policies()`): edit, then preview or apply. */
 export interface PolicySet {
   policies: ListedPolicyInput[];
@@ -425,8 +443,14 @@ export interface TokenSpec {
 export interface BuildOptions {
   /** How long the bundle is trusted after the state's `issued_at`; default 86400 (a day). */
   ttlSeconds?: number;
-  /** Called before each step of the build. */
+  /** Called before each step of the build (not for a `buildDelta` from changes: one step). */
   onProgress?: (progress: BuildProgress) => void;
+  /**
+   * `buildDelta` only: whether the document is a new `state` or `changes`; by default a
+   * document with `revoke` / `remove` / `upsert` and no `tokens` / `resources` / `principals`
+   * is changes. Give `"changes"` for a policy change alone.
+   */
+  form?: "state" | "changes";
 }
 
 /** A step of a build: `parse` (read and check the state), then `build` (encode and sign). */
@@ -574,10 +598,13 @@ export class Engine {
 /** A signed bundle of `state`; throws an `Error` naming the JSON path of bad input. */
 export function buildBundle(state: State | string, privateKey: PrivateKeyInput, options?: BuildOptions): Uint8Array;
 
-/** A signed delta that turns `baseBundle` into `newState`. */
+/**
+ * A signed delta that turns `baseBundle` into `newState`, or applies `changes` to it (see
+ * `DeltaChanges`); throws an `Error` naming the JSON path of bad input.
+ */
 export function buildDelta(
   baseBundle: Bytes,
-  newState: State | string,
+  newStateOrChanges: State | DeltaChanges | string,
   privateKey: PrivateKeyInput,
   options?: BuildOptions,
 ): Uint8Array;

@@ -38,6 +38,7 @@ pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenS
 pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey};
 pub use audit::{AuditReport, Finding, FindingKind, Severity};
 pub use create::TokenSpec;
+pub use bundle::build_delta_from_changes;
 pub use engine::{Engine, Info};
 pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
 pub use error::{BundleError, Error};

@@ -233,6 +233,13 @@ mod admin {
         }
     }
 
+    /// A signed delta on `base` from a changes document (JSON: `revoke`, `remove`, `upsert`,
+    /// policy change), against the base; errors name the JSON path.
+    #[wasm_bindgen(js_name = buildDeltaFromChanges)]
+    pub fn build_delta_from_changes(base: &[u8], changes_json: &str, private_key_text: &str, ttl_seconds: f64) -> Result<Vec<u8>, JsError> {
+        crate::build_delta_from_changes(base, changes_json, &private_key(private_key_text)?, ttl(ttl_seconds)?).map_err(engine_error)
+    }
+
     /// A key pair as JS sees it.
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]

@@ -8,9 +8,11 @@
 //! - `tokens`: the zero-copy [`TokenSource`](crate::TokenSource) over the verified bytes,
 //!   and the overlay of a delta on its base;
 //! - `build`: `build_bundle`, `build_delta`;
+//! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base);
 //! - `load`: `Engine::load`, `Engine::apply_delta`, `inspect_bundle`.
 
 mod build;
+mod changes;
 mod format;
 mod keys;
 mod load;
@@ -21,6 +23,7 @@ mod wire;
 use std::sync::Arc;
 
 pub use build::{build_bundle, build_delta};
+pub use changes::build_delta_from_changes;
 pub use format::BundleKind;
 pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey};
 pub use load::{inspect_bundle, BundleInfo, SectionSizes};

@@ -223,7 +223,7 @@ fn principal(at: At<'_>) -> Result<PrincipalDoc, Error> {
     })
 }
 
-fn token(at: At<'_>) -> Result<TokenDoc, Error> {
+pub(crate) fn token(at: At<'_>) -> Result<TokenDoc, Error> {
     let o = at.obj()?;
     o.only(&[
         "id", "kind", "label", "secret_sha256", "secret", "principal", "resource", "scopes", "access", "created_at",

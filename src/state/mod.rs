@@ -10,7 +10,8 @@ pub use input::{parse_cidr, parse_digest_hex};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use input::{quoted, PolicyDoc, StateDoc, TokenDoc};
+use input::{PolicyDoc, StateDoc, TokenDoc};
+pub(crate) use input::quoted;
 
 use crate::directory::{Directory, Level, Principal, PrincipalKind, Project, Repository, ResourceKey};
 use crate::error::Error;
@@ -68,7 +69,7 @@ fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
     let mut ids = HashSet::new();
     let mut digests: BTreeMap<[u8; 32], usize> = BTreeMap::new();
     for (i, t) in doc.tokens.into_iter().enumerate() {
-        let record = compile_token(i, t, &directory, &profile)?;
+        let record = compile_token("tokens", i, t, &directory, &profile)?;
         if !ids.insert(record.id.clone()) {
             return Err(Error::state(format!("tokens[{i}].id"), format!("duplicate token id {}", quoted(&record.id))));
         }
@@ -347,16 +348,30 @@ fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> R
     })
 }
 
-fn compile_token(i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> Result<TokenRecord, Error> {
-    let at = |field: &str| format!("tokens[{i}].{field}");
+/// Reads and compiles one token object of a list other than the state's `tokens` (a changes
+/// document's `upsert`), against a directory and profile: the same checks as the state reader,
+/// with `list[i].field` paths.
+///
+/// # Errors
+/// `Error::State` naming the JSON path and what was expected.
+pub(crate) fn compile_token_json(list: &str, i: usize, value: &serde_json::Value, dir: &Directory, profile: &Profile) -> Result<TokenRecord, Error> {
+    let root = json::Path::Root;
+    let key = json::Path::Key(&root, list);
+    let path = json::Path::Index(&key, i);
+    let doc = input::token(json::At::root(value, &path))?;
+    compile_token(list, i, doc, dir, profile)
+}
+
+fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> Result<TokenRecord, Error> {
+    let at = |field: &str| format!("{list}[{i}].{field}");
     if t.id.is_empty() {
         return Err(Error::state(at("id"), "expected a non-empty token id"));
     }
     let digest = match (&t.secret_sha256, &t.secret) {
         (Some(d), None) => *d,
         (None, Some(secret)) if !secret.is_empty() => digest_token(secret),
-        (Some(_), Some(_)) => return Err(Error::state(format!("tokens[{i}]"), "give `secret_sha256` or `secret`, not both")),
-        _ => return Err(Error::state(format!("tokens[{i}]"), "missing `secret_sha256` (or `secret`, hashed at build time)")),
+        (Some(_), Some(_)) => return Err(Error::state(format!("{list}[{i}]"), "give `secret_sha256` or `secret`, not both")),
+        _ => return Err(Error::state(format!("{list}[{i}]"), "missing `secret_sha256` (or `secret`, hashed at build time)")),
     };
     let binding = t.kind.binding();
     let principal = match (binding, &t.principal) {
@@ -399,7 +414,7 @@ fn compile_token(i: usize, t: TokenDoc, dir: &Directory, profile: &Profile) -> R
     let known: HashSet<&str> = profile.doc().scopes.iter().map(|s| s.name.as_str()).collect();
     for (j, s) in t.scopes.iter().enumerate() {
         if !known.contains(s.as_str()) {
-            return Err(Error::state(format!("tokens[{i}].scopes[{j}]"), format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name()))));
+            return Err(Error::state(format!("{list}[{i}].scopes[{j}]"), format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name()))));
         }
     }
     let (created_at, expires_at) = (t.created_at, t.expires_at);

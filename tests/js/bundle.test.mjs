@@ -162,6 +162,36 @@ test("applyDelta with a revocation flips the token to token_revoked", () => {
   throwsError(() => Engine.load(delta, { publicKey: keys.publicKey }), /got a delta/);
 });
 
+test("buildDelta from a changes document: a revocation by id reaches token_revoked, same bytes as the full state", () => {
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const token = fixture.tokens["web-deploy"];
+  assert.equal(engine.check({ url: REPO, headers: bearer(token), now }).reason, "ok");
+  const changes = { issued_at: iso(now - 60_000), revoke: [{ id: "web-deploy", at: iso(now - 120_000) }] };
+  const delta = buildDelta(bundle, changes, keys.privateKey);
+  assert.equal(inspectBundle(delta, { publicKey: keys.publicKey }).tokens, 1);
+  // The same end state given in full gives the same bytes; JSON text is detected too.
+  const next = structuredClone(fixture.state);
+  next.issued_at = changes.issued_at;
+  next.tokens.find((t) => t.id === "web-deploy").revoked_at = changes.revoke[0].at;
+  assert.deepEqual(buildDelta(bundle, next, keys.privateKey), delta);
+  assert.deepEqual(buildDelta(bundle, JSON.stringify(changes), keys.privateKey), delta);
+
+  engine.applyDelta(delta, { now });
+  assert.equal(engine.check({ url: REPO, headers: bearer(token), now }).reason, "token_revoked");
+  assert.equal(engine.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok");
+  throwsError(() => buildDelta(bundle, { issued_at: changes.issued_at, revoke: ["web-deploy", "nobody"] }, keys.privateKey),
+    /^revoke\[1\]: unknown token "nobody"/);
+});
+
+test("a policy change alone must name its form: as a state it would remove every token", () => {
+  const change = { issued_at: iso(now - 60_000), policies: [], default_policy: { api_tokens: "block" } };
+  throwsError(() => buildDelta(bundle, change, keys.privateKey), /no `tokens`: as a new state it would remove every token/);
+  const delta = buildDelta(bundle, change, keys.privateKey, { form: "changes" });
+  const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  engine.applyDelta(delta, { now });
+  assert.equal(engine.info().tokens, Engine.load(bundle, { publicKey: keys.publicKey, now }).info().tokens);
+});
+
 test("a delta for another base throws and the engine keeps working", () => {
   const engine = Engine.load(bundle, { publicKey: keys.publicKey, now });
   const otherBase = buildBundle(fixture.state, keys.privateKey, { ttlSeconds: 3600 });

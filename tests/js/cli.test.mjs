@@ -193,6 +193,33 @@ test("delta: a revocation applied with --delta; a bundle that does not verify or
   assert.match(oneLineError(run("check", "--bundle", "bundle.bin", "--public-key", pubPath, "--delta", "tampered.bin", REPO)), /tampered\.bin: /);
 });
 
+test("delta --changes: a revocation by id and a policy change alone; a bad change writes nothing", () => {
+  const issued_at = iso(Date.now() - 1000);
+  writeFileSync(file("revoke.json"), JSON.stringify({ issued_at, revoke: ["web-read"] }));
+  const d = run("delta", "bundle.bin", "--changes", "revoke.json", "--key", keyPath, "-o", "changes.delta", "--json");
+  assert.equal(d.status, 0, d.stderr);
+  assert.equal(JSON.parse(d.stdout).tokens, 1);
+  const args = ["--bundle", "bundle.bin", "--public-key", pubPath, "--json"];
+  const revoked = run("check", ...args, "--delta", "changes.delta", "--token", fixture.tokens["web-read"], REPO);
+  assert.equal(JSON.parse(revoked.stdout).reason, "token_revoked");
+
+  // No revoke/remove/upsert: --changes still reads it as changes (not a state with no tokens).
+  writeFileSync(file("block-changes.json"), JSON.stringify({ issued_at, policies: [], default_policy: { api_tokens: "block" } }));
+  const p = run("delta", "bundle.bin", "--changes", "block-changes.json", "--key", keyPath, "-o", "policy.delta", "--json");
+  assert.equal(p.status, 0, p.stderr);
+  assert.deepEqual([JSON.parse(p.stdout).tokens, JSON.parse(p.stdout).removed], [0, 0]);
+  const blocked = run("check", ...args, "--delta", "policy.delta", "--token", fixture.tokens["mary-readonly"], REPO);
+  assert.equal(JSON.parse(blocked.stdout).reason, "api_tokens_blocked");
+  assert.equal(JSON.parse(run("check", ...args, "--delta", "policy.delta", "--token", fixture.tokens["web-read"], REPO).stdout).reason, "ok");
+
+  writeFileSync(file("bad-changes.json"), JSON.stringify({ issued_at, revoke: ["web-read"], remove: ["nobody"] }));
+  const bad = run("delta", "bundle.bin", "--changes", "bad-changes.json", "--key", keyPath, "-o", "bad.delta");
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(oneLineError(bad), /bad-changes\.json: remove\[0\]: unknown token "nobody"/);
+  assert.equal(existsSync(file("bad.delta")), false);
+  assert.equal(run("delta", "bundle.bin", "next.json", "--changes", "revoke.json", "--key", keyPath, "-o", "x.delta").status, 2);
+});
+
 test("preview: exit 1 and a table when tokens change, 0 when nothing does; replay by token id", () => {
   writeFileSync(file("block.json"), JSON.stringify({ policies: [], default_policy: { api_tokens: "block" } }));
   writeFileSync(file("replay.json"), JSON.stringify([{ tokenId: "mary-readonly", url: REPO }, { tokenId: "web-read", url: REPO }]));

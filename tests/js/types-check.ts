@@ -14,6 +14,7 @@ import {
   inspectBundle,
   type AuditReport,
   type BundleInfo,
+  type DeltaChanges,
   type Decision,
   type Effect,
   type Estate,
@@ -84,6 +85,15 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   const signed = Engine.load(bundle, { publicKey: pair.publicKey, now: Date.now() });
   Engine.load(new ArrayBuffer(bundle.length), { publicKeys: [pair.publicKey, bytes] });
   const delta: Uint8Array = buildDelta(bundle, state, pair.privateKey, { ttlSeconds: 60 });
+  const changes: DeltaChanges = {
+    issued_at: "2026-11-22T11:00:00Z",
+    revoke: ["t-1", { id: "t-2", at: "2026-11-22T10:55:00Z" }],
+    remove: ["t-3"],
+    upsert: [{ id: "t-4", kind: "api_token", principal: "u-mary", secret_sha256: "0".repeat(64) }],
+  };
+  buildDelta(bundle, changes, pair.privateKey, { form: "changes" });
+  // @ts-expect-error: `revoke` holds ids or { id, at }
+  buildDelta(bundle, { issued_at: "x", revoke: [1] }, pair.privateKey);
   signed.applyDelta(delta);
   signed.applyDelta(delta, { now: 0 });
   const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey });

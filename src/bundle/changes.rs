@@ -1,0 +1,215 @@
+//! Deltas from a *changes* document instead of a whole new state: revocations, removals,
+//! upserts and a policy change, applied to the base bundle's own records and meta, then
+//! diffed by [`build_delta`] like any new state (so both forms give the same bytes for the
+//! same end state).
+//!
+//! ```json
+//! {"issued_at": "2026-11-22T11:00:00Z",
+//!  "revoke": [{"id": "t-1", "at": "2026-11-22T10:55:00Z"}, "t-3"],
+//!  "remove": ["t-2"],
+//!  "upsert": [{"id": "t-9", "kind": "api_token", "secret_sha256": "...", "principal": "u-mary"}],
+//!  "policies": [], "default_policy": {}, "network": {}, "token_permissions": {}, "unknown_route": "deny"}
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::bundle::build::{build_delta, decode_meta};
+use crate::bundle::format::{check_layout, read_header, BundleKind, Prefix, TableLayout};
+use crate::bundle::keys::PrivateKey;
+use crate::bundle::tokens::{prefix_of, BundleTokens};
+use crate::error::{BundleError, Error};
+use crate::profile::Profile;
+use crate::snapshot::{Meta, TokenSource};
+use crate::state::{apply_policy_change, compile_token_json, quoted, CompiledState};
+use crate::time::Timestamp;
+use crate::token::TokenRecord;
+
+/// The keys of a changes document that are a policy change (`apply_policy_change`).
+const POLICY_KEYS: [&str; 5] = ["policies", "default_policy", "network", "token_permissions", "unknown_route"];
+const KEYS: [&str; 9] =
+    ["issued_at", "revoke", "remove", "upsert", "policies", "default_policy", "network", "token_permissions", "unknown_route"];
+
+/// Builds a signed delta on `base_bundle` from a changes document: `revoke` (token ids, or
+/// `{"id", "at"}` objects; `at` defaults to `issued_at`; an earlier revocation is kept), `remove`
+/// (token ids), `upsert` (token objects as in the state's `tokens`, compiled against the base's
+/// directory and profile; an existing id is replaced, even with a new secret), and the policy
+/// change keys of [`apply_policy_change`](crate::state::apply_policy_change). An id may appear
+/// only once across `revoke`, `remove` and `upsert`.
+///
+/// The changes are against the BASE bundle, not against a delta applied since: a delta is
+/// cumulative (docs/bundle-format.md), so a second changes delta must repeat the first's changes.
+///
+/// # Errors
+/// `Error::State` with the JSON path (`revoke[3].id: unknown token "t-9"`,
+/// `upsert[0].expires_at: expected an RFC 3339 time, got "x"`, `issued_at` before the base);
+/// `Error::Bundle` when the base is not a well-formed full bundle; and [`build_delta`]'s errors.
+/// Nothing is produced on any error.
+pub fn build_delta_from_changes(
+    base_bundle: &[u8],
+    changes_json: &str,
+    private_key: &PrivateKey,
+    ttl_seconds: u64,
+) -> Result<Vec<u8>, Error> {
+    let state = apply_changes(base_bundle, changes_json)?;
+    build_delta(base_bundle, &state, private_key, ttl_seconds)
+}
+
+/// The base bundle's state with the changes applied, in memory.
+fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState, Error> {
+    let header = read_header(base_bundle)?;
+    check_layout(&header, base_bundle)?;
+    if header.kind != BundleKind::Bundle {
+        return Err(Error::Bundle(BundleError::WrongType("a full bundle as the base of a delta, got a delta")));
+    }
+    let base_meta = decode_meta(&header, base_bundle)?;
+    let profile = Profile::compile(base_meta.profile.clone())
+        .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))?;
+    let layout = TableLayout::parse(&header, base_bundle)?;
+    let base = BundleTokens::new(Arc::new(base_bundle.to_vec()), layout);
+    let mut slots: Vec<Option<TokenRecord>> = base.iter().map(Some).collect();
+    if slots.len() != base.len() {
+        return Err(Error::Bundle(BundleError::Corrupt("a record of the base bundle cannot be read".into())));
+    }
+    let by_id: HashMap<String, usize> =
+        slots.iter().enumerate().filter_map(|(i, t)| t.as_ref().map(|t| (t.id.clone(), i))).collect();
+
+    let value: Value =
+        serde_json::from_str(changes_json).map_err(|e| Error::state("", format!("not valid JSON: {e}")))?;
+    let Value::Object(doc) = &value else {
+        return Err(Error::state("", format!("expected a changes object, got {}", kind(&value))));
+    };
+    if let Some(key) = doc.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        let names: Vec<String> = KEYS.iter().map(|n| format!("`{n}`")).collect();
+        return Err(Error::state(key.clone(), format!("unknown field `{key}`, expected one of {}", names.join(", "))));
+    }
+    let issued_at = match doc.get("issued_at") {
+        None | Some(Value::Null) => return Err(Error::state("", "missing field `issued_at`")),
+        Some(v) => time("issued_at", v)?,
+    };
+    if issued_at < header.issued_at {
+        return Err(Error::state(
+            "issued_at",
+            format!("{issued_at} is before the base bundle's issued_at ({}): a delta cannot go back in time", header.issued_at),
+        ));
+    }
+
+    // Which list first named each id: an id may be changed once.
+    let mut claimed: HashMap<String, String> = HashMap::new();
+    let mut claim = |id: &str, path: String| -> Result<(), Error> {
+        if let Some(first) = claimed.get(id) {
+            return Err(Error::state(path, format!("token {} is already changed by {first}", quoted(id))));
+        }
+        claimed.insert(id.to_string(), path.rsplit_once('.').map_or(path.clone(), |(head, _)| head.to_string()));
+        Ok(())
+    };
+    let base_slot = |id: &str, path: &str| {
+        by_id.get(id).copied().ok_or_else(|| Error::state(path, format!("unknown token {}", quoted(id))))
+    };
+
+    for (i, item) in array(doc, "revoke")?.iter().enumerate() {
+        let (id, at, id_path) = match item {
+            Value::String(id) => (id.as_str(), issued_at, format!("revoke[{i}]")),
+            Value::Object(o) => {
+                if let Some(key) = o.keys().find(|k| k.as_str() != "id" && k.as_str() != "at") {
+                    return Err(Error::state(format!("revoke[{i}].{key}"), format!("unknown field `{key}`, expected one of `id`, `at`")));
+                }
+                let id = match o.get("id") {
+                    Some(Value::String(id)) => id.as_str(),
+                    Some(v) => return Err(Error::state(format!("revoke[{i}].id"), format!("expected a token id, got {}", kind(v)))),
+                    None => return Err(Error::state(format!("revoke[{i}]"), "missing field `id`")),
+                };
+                let at = match o.get("at") {
+                    None | Some(Value::Null) => issued_at,
+                    Some(v) => time(&format!("revoke[{i}].at"), v)?,
+                };
+                (id, at, format!("revoke[{i}].id"))
+            }
+            v => return Err(Error::state(format!("revoke[{i}]"), format!("expected a token id or {{\"id\", \"at\"}}, got {}", kind(v)))),
+        };
+        let slot = base_slot(id, &id_path)?;
+        claim(id, id_path)?;
+        if let Some(Some(t)) = slots.get_mut(slot) {
+            // An earlier revocation stands: revoking again must not un-revoke for a while.
+            t.revoked_at = Some(t.revoked_at.map_or(at, |r| r.min(at)));
+        }
+    }
+
+    for (i, item) in array(doc, "remove")?.iter().enumerate() {
+        let path = format!("remove[{i}]");
+        let Value::String(id) = item else {
+            return Err(Error::state(path, format!("expected a token id, got {}", kind(item))));
+        };
+        let slot = base_slot(id, &path)?;
+        claim(id, path)?;
+        if let Some(s) = slots.get_mut(slot) {
+            *s = None;
+        }
+    }
+
+    // Upserts: `(record, index in upsert)`; replaced base tokens leave their slot.
+    let mut upserts = Vec::new();
+    for (i, item) in array(doc, "upsert")?.iter().enumerate() {
+        let record = compile_token_json("upsert", i, item, &base_meta.directory, &profile)?;
+        claim(&record.id, format!("upsert[{i}].id"))?;
+        if let Some(slot) = by_id.get(&record.id).and_then(|&s| slots.get_mut(s)) {
+            *slot = None;
+        }
+        upserts.push((record, i));
+    }
+
+    let meta = policy_change(doc, &base_meta)?;
+    let mut tokens: BTreeMap<Prefix, TokenRecord> = slots.into_iter().flatten().map(|t| (prefix_of(&t.digest), t)).collect();
+    for (record, i) in upserts {
+        let prefix = prefix_of(&record.digest);
+        if let Some(other) = tokens.get(&prefix) {
+            return Err(Error::state(
+                format!("upsert[{i}]"),
+                format!("same secret digest as token {}: every token needs its own secret", quoted(&other.id)),
+            ));
+        }
+        tokens.insert(prefix, record);
+    }
+    Ok(CompiledState { meta: Meta { issued_at, ..meta }, profile, tokens: tokens.into_values().collect() })
+}
+
+/// The base's meta with the policy change keys of `doc` applied (unchanged when none is given).
+fn policy_change(doc: &Map<String, Value>, base: &Meta) -> Result<Meta, Error> {
+    let change: Map<String, Value> =
+        doc.iter().filter(|(k, _)| POLICY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if change.is_empty() {
+        return Ok(base.clone());
+    }
+    apply_policy_change(&Value::Object(change).to_string(), base)
+}
+
+/// The array at `key`, empty when absent or null.
+fn array<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], Error> {
+    match doc.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(v) => Err(Error::state(key, format!("expected an array, got {}", kind(v)))),
+    }
+}
+
+fn time(path: &str, v: &Value) -> Result<Timestamp, Error> {
+    match v {
+        Value::String(text) => Timestamp::parse(text)
+            .ok_or_else(|| Error::state(path, format!("expected an RFC 3339 time, got {}", quoted(text)))),
+        v => Err(Error::state(path, format!("expected an RFC 3339 time, got {}", kind(v)))),
+    }
+}
+
+/// What a JSON value is, for "expected X, got Y".
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) => format!("number `{n}`"),
+        Value::String(s) => format!("string {}", quoted(s)),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}

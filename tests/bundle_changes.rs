@@ -1,0 +1,222 @@
+//! Deltas from a changes document (revoke / remove / upsert / policy change) on a base bundle.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod bundle_support;
+
+use bundle_support::*;
+use scopegate::{build_delta, build_delta_from_changes, inspect_bundle, Engine, Error, Reason};
+use serde_json::{json, Value};
+
+const SECRETS: [&str; 6] = ["secret-t-mary", "secret-t-repo", "secret-t-ci", "secret-t-org", "secret-t-new", "secret-t-ci-2"];
+
+fn changes_delta(base: &[u8], changes: &Value) -> Result<Vec<u8>, Error> {
+    build_delta_from_changes(base, &changes.to_string(), &private_key(1), TTL)
+}
+
+fn applied(base: &[u8], delta: &[u8]) -> Engine {
+    let mut engine = load(base);
+    engine.apply_delta(delta, now()).unwrap();
+    engine
+}
+
+/// The engine after the changes decides exactly like the equivalent full state, unsigned.
+fn assert_like_state(engine: &Engine, state: &Value) {
+    let unsigned = Engine::from_state_json(&state.to_string()).unwrap();
+    for s in SECRETS {
+        assert_eq!(decisions(engine, s, now()), decisions(&unsigned, s, now()), "{s}");
+    }
+    let ids: Vec<String> = engine.snapshot().tokens.records().map(|t| t.id).collect();
+    let want: Vec<String> = unsigned.snapshot().tokens.records().map(|t| t.id).collect();
+    assert_eq!(ids, want);
+}
+
+fn token_mut<'a>(state: &'a mut Value, id: &str) -> &'a mut Value {
+    state["tokens"].as_array_mut().unwrap().iter_mut().find(|t| t["id"] == id).unwrap()
+}
+
+fn t_new() -> Value {
+    json!({"id": "t-new", "kind": "personal_access_token", "secret": "secret-t-new", "principal": "u-mary",
+           "scopes": ["repository"], "created_at": "2026-11-22T10:00:40Z"})
+}
+
+#[test]
+fn revoke_by_id_reaches_token_revoked() {
+    let base = build(&small_state());
+    assert_eq!(decision(&load(&base), "secret-t-mary", now()).reason, Reason::Ok);
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "revoke": [{"id": "t-mary"}]})).unwrap();
+    let info = inspect_bundle(&d, &[public_key(1)]).unwrap();
+    assert_eq!((info.kind, info.tokens, info.removed, info.meta), ("delta", 1, 0, false));
+    let engine = applied(&base, &d);
+    assert_eq!(decision(&engine, "secret-t-mary", now()).reason, Reason::TokenRevoked);
+    assert_eq!(decision(&engine, "secret-t-ci", now()).reason, Reason::Ok);
+    // `at` defaults to the changes' issued_at.
+    let mut want = small_state();
+    want["issued_at"] = json!("2026-11-22T10:01:00Z");
+    token_mut(&mut want, "t-mary")["revoked_at"] = json!("2026-11-22T10:01:00Z");
+    assert_like_state(&engine, &want);
+    // A bare id is the same revocation.
+    let bare = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "revoke": ["t-mary"]})).unwrap();
+    assert_eq!(bare, d);
+}
+
+#[test]
+fn an_earlier_revocation_stands() {
+    let mut s = small_state();
+    token_mut(&mut s, "t-mary")["revoked_at"] = json!("2026-11-21T00:00:00Z");
+    let base = build(&s);
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "revoke": [{"id": "t-mary", "at": "2026-11-22T10:00:30Z"}]}))
+        .unwrap();
+    // Nothing changed: no record in the delta.
+    assert_eq!(inspect_bundle(&d, &[public_key(1)]).unwrap().tokens, 0);
+}
+
+#[test]
+fn remove_makes_the_token_unknown() {
+    let base = build(&small_state());
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "remove": ["t-org"]})).unwrap();
+    let info = inspect_bundle(&d, &[public_key(1)]).unwrap();
+    assert_eq!((info.tokens, info.removed), (0, 1));
+    let engine = applied(&base, &d);
+    assert_eq!(decision(&engine, "secret-t-org", now()).reason, Reason::UnknownToken);
+    assert_eq!(engine.info().tokens, 3);
+}
+
+#[test]
+fn upsert_adds_a_new_token() {
+    let base = build(&small_state());
+    assert_eq!(decision(&load(&base), "secret-t-new", now()).reason, Reason::UnknownToken);
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "upsert": [t_new()]})).unwrap();
+    let engine = applied(&base, &d);
+    let got = decision(&engine, "secret-t-new", now());
+    assert_eq!(got.reason, Reason::Ok);
+    assert_eq!(got.token.unwrap().id, "t-new");
+    assert_eq!(engine.info().tokens, 5);
+}
+
+#[test]
+fn upsert_replaces_a_tokens_scopes_and_secret() {
+    let base = build(&small_state());
+    assert_eq!(decision(&load(&base), "secret-t-ci", now()).reason, Reason::Ok);
+    let narrowed = json!({"id": "t-ci", "kind": "service_account_token", "secret": "secret-t-ci", "principal": "sa-ci",
+                          "scopes": ["pipeline"], "created_at": "2026-09-01T00:00:00Z", "expires_at": "2027-03-01T12:34:56Z"});
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "upsert": [narrowed]})).unwrap();
+    let engine = applied(&base, &d);
+    // GET a repository needs `repository`, which t-ci no longer has.
+    let got = decision(&engine, "secret-t-ci", now());
+    assert_ne!(got.reason, Reason::Ok);
+    assert_eq!(got.token.unwrap().id, "t-ci");
+    let mut want = small_state();
+    want["issued_at"] = json!("2026-11-22T10:01:00Z");
+    token_mut(&mut want, "t-ci")["scopes"] = json!(["pipeline"]);
+    assert_like_state(&engine, &want);
+
+    // Same id, new secret: the old secret is gone, the new one is t-ci.
+    let mut rotated = narrowed_with_secret();
+    rotated["scopes"] = json!(["repository", "pipeline"]);
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "upsert": [rotated]})).unwrap();
+    let info = inspect_bundle(&d, &[public_key(1)]).unwrap();
+    assert_eq!((info.tokens, info.removed), (1, 1));
+    let engine = applied(&base, &d);
+    assert_eq!(decision(&engine, "secret-t-ci", now()).reason, Reason::UnknownToken);
+    assert_eq!(decision(&engine, "secret-t-ci-2", now()).reason, Reason::Ok);
+    assert_eq!(engine.info().tokens, 4);
+}
+
+fn narrowed_with_secret() -> Value {
+    json!({"id": "t-ci", "kind": "service_account_token", "secret": "secret-t-ci-2", "principal": "sa-ci",
+           "created_at": "2026-09-01T00:00:00Z", "expires_at": "2027-03-01T12:34:56Z"})
+}
+
+#[test]
+fn a_policy_change_blocks_api_tokens() {
+    let base = build(&small_state());
+    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:05:00Z", "policies": policies(), "default_policy": {"api_tokens": "block"}})).unwrap();
+    assert!(inspect_bundle(&d, &[public_key(1)]).unwrap().meta);
+    let engine = applied(&base, &d);
+    assert_eq!(decision(&engine, "secret-t-mary", now()).reason, Reason::ApiTokensBlocked);
+    let mut want = small_state();
+    want["issued_at"] = json!("2026-11-22T10:05:00Z");
+    want["default_policy"] = json!({"api_tokens": "block"});
+    assert_like_state(&engine, &want);
+}
+
+#[test]
+fn changes_and_full_state_give_the_same_delta() {
+    let base = build(&small_state());
+    // The full new state: t-mary revoked, t-org removed, t-new added, api tokens blocked.
+    let mut state = small_state();
+    state["issued_at"] = json!("2026-11-22T10:01:00Z");
+    state["default_policy"] = json!({"api_tokens": "block"});
+    token_mut(&mut state, "t-mary")["revoked_at"] = json!("2026-11-22T10:00:30Z");
+    state["tokens"].as_array_mut().unwrap().retain(|t| t["id"] != "t-org");
+    state["tokens"].as_array_mut().unwrap().push(t_new());
+    let full = build_delta(&base, &compile(&state), &private_key(1), TTL).unwrap();
+
+    let changes = json!({
+        "issued_at": "2026-11-22T10:01:00Z",
+        "revoke": [{"id": "t-mary", "at": "2026-11-22T10:00:30Z"}],
+        "remove": ["t-org"],
+        "upsert": [t_new()],
+        "policies": policies(),
+        "default_policy": {"api_tokens": "block"}
+    });
+    let from_changes = changes_delta(&base, &changes).unwrap();
+    assert_eq!(from_changes, full, "identical bytes");
+    // Deterministic.
+    assert_eq!(changes_delta(&base, &changes).unwrap(), from_changes);
+    let engine = applied(&base, &from_changes);
+    assert_like_state(&engine, &state);
+    assert_eq!(decision(&engine, "secret-t-org", now()).reason, Reason::UnknownToken);
+}
+
+#[test]
+fn bad_changes_fail_whole_with_their_path() {
+    let base = build(&small_state());
+    let err = |changes: Value| changes_delta(&base, &changes).unwrap_err().to_string();
+    let at = "2026-11-22T10:01:00Z";
+    assert_eq!(
+        err(json!({"issued_at": at, "revoke": [{"id": "t-mary"}, {"id": "t-ci"}, {"id": "t-repo"}, {"id": "t-9"}]})),
+        "revoke[3].id: unknown token \"t-9\""
+    );
+    assert_eq!(err(json!({"issued_at": at, "remove": ["t-mary", "t-9"]})), "remove[1]: unknown token \"t-9\"");
+    let mut bad = t_new();
+    bad["expires_at"] = json!("x");
+    assert_eq!(
+        err(json!({"issued_at": at, "revoke": ["t-mary"], "upsert": [bad]})),
+        "upsert[0].expires_at: expected an RFC 3339 time, got \"x\""
+    );
+    assert_eq!(
+        err(json!({"issued_at": at, "upsert": [t_new(), t_new()]})),
+        "upsert[1].id: token \"t-new\" is already changed by upsert[0]"
+    );
+    let mut bad = t_new();
+    bad["id"] = json!("t-new2");
+    bad["scopes"] = json!(["repository", "nope"]);
+    assert!(err(json!({"issued_at": at, "upsert": [t_new(), bad]})).starts_with("upsert[1].scopes[1]: unknown scope \"nope\""));
+    let mut bad = t_new();
+    bad["principal"] = json!("u-nobody");
+    assert_eq!(err(json!({"issued_at": at, "upsert": [bad]})), "upsert[0].principal: unknown principal \"u-nobody\"");
+    let e = err(json!({"issued_at": "2026-11-22T09:00:00Z", "revoke": ["t-mary"]}));
+    assert!(e.starts_with("issued_at: 2026-11-22T09:00:00Z is before the base bundle's issued_at"), "{e}");
+    assert_eq!(err(json!({"issued_at": "soon"})), "issued_at: expected an RFC 3339 time, got \"soon\"");
+    assert_eq!(err(json!({"revoke": ["t-mary"]})), "missing field `issued_at`");
+    assert_eq!(err(json!({"issued_at": at, "revoke": [{"id": "t-mary", "at": "x"}]})), "revoke[0].at: expected an RFC 3339 time, got \"x\"");
+    assert!(err(json!({"issued_at": at, "revokes": ["t-mary"]})).starts_with("revokes: unknown field `revokes`"));
+    // An id changed twice, and a new token reusing an existing secret.
+    assert_eq!(
+        err(json!({"issued_at": at, "revoke": ["t-mary"], "remove": ["t-mary"]})),
+        "remove[0]: token \"t-mary\" is already changed by revoke[0]"
+    );
+    let mut dup = t_new();
+    dup["secret"] = json!("secret-t-repo");
+    assert_eq!(
+        err(json!({"issued_at": at, "upsert": [dup]})),
+        "upsert[0]: same secret digest as token \"t-repo\": every token needs its own secret"
+    );
+    // A bad policy change, and a delta as the base.
+    assert!(err(json!({"issued_at": at, "policies": [], "default_policy": {"api_tokens": "maybe"}})).starts_with("default_policy.api_tokens: unknown variant"));
+    let d = changes_delta(&base, &json!({"issued_at": at, "revoke": ["t-mary"]})).unwrap();
+    assert!(matches!(changes_delta(&d, &json!({"issued_at": at})), Err(Error::Bundle(_))));
+    assert!(matches!(changes_delta(&base, &json!(["t-mary"])), Err(Error::State { .. })));
+    assert!(build_delta_from_changes(&base, "{", &private_key(1), TTL).unwrap_err().to_string().contains("not valid JSON"));
+}
