@@ -35,16 +35,6 @@ const MIN_CASES: usize = 150;
 /// bundle tests, and `internal_error` has no state-JSON trigger.
 const NOT_IN_CORPUS: [Reason; 2] = [Reason::BundleExpired, Reason::InternalError];
 
-const KINDS: [&str; 8] = [
-    "repository_access_token",
-    "project_access_token",
-    "workspace_access_token",
-    "api_token",
-    "app_password",
-    "personal_access_token",
-    "service_account_token",
-    "org_api_key",
-];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -293,7 +283,7 @@ fn golden_corpus() {
                 out.failures.push(format!("no case expects reason `{}`", reason.code()));
             }
         }
-        for kind in KINDS {
+        for kind in scopegate::TokenKind::ALL.map(scopegate::TokenKind::as_str) {
             let seen = out.kinds.get(kind).cloned().unwrap_or_default();
             for effect in ["allow", "deny"] {
                 if !seen.contains(effect) {

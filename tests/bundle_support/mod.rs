@@ -117,16 +117,6 @@ pub fn decision(engine: &Engine, secret: &str, at: Timestamp) -> Decision {
     engine.check(&requests(secret)[0], at)
 }
 
-const KINDS: [&str; 8] = [
-    "repository_access_token",
-    "project_access_token",
-    "workspace_access_token",
-    "api_token",
-    "app_password",
-    "personal_access_token",
-    "service_account_token",
-    "org_api_key",
-];
 const SCOPES: [&str; 8] =
     ["repository", "repository:write", "repository:admin", "pullrequest", "pullrequest:write", "pipeline", "account", "project"];
 
@@ -146,7 +136,7 @@ prop_compose! {
         minted in any::<bool>(),
         salt in any::<u64>(),
     ) -> (Value, String) {
-        let kind = KINDS[kind];
+        let kind = scopegate::TokenKind::ALL[kind].as_str();
         let secret = if minted {
             let mut seed = [0u8; 32];
             seed[..8].copy_from_slice(&salt.to_le_bytes());
