@@ -46,7 +46,7 @@ pub use estate::Estate;
 pub use pipeline::{Headers, Request};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
 pub use profile::{is_read_method, profile_from_openapi, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
-pub use snapshot::{Meta, MemoryTokens, Snapshot, TokenSource};
+pub use snapshot::{Meta, MemoryTokens, Snapshot, TokenSource, Unreadable};
 pub use state::CompiledState;
 pub use time::Timestamp;
 pub use token::{

@@ -28,7 +28,12 @@ pub struct Meta {
 /// bytes. Lookups decode one record; nothing decodes the whole table.
 pub trait TokenSource: Send + Sync {
     /// The record whose secret has this SHA-256 digest.
-    fn get(&self, digest: &[u8; 32]) -> Option<TokenRecord>;
+    fn get(&self, digest: &[u8; 32]) -> Option<TokenRecord> {
+        self.lookup(digest).ok().flatten()
+    }
+    /// Like `get`, but tells a missing token from a listed one whose record cannot be read
+    /// (a damaged table behind a valid signature: an internal error, never an allow).
+    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable>;
     /// How many tokens there are.
     fn len(&self) -> usize;
     /// Whether there are none.
@@ -39,6 +44,10 @@ pub trait TokenSource: Send + Sync {
     fn records(&self) -> Box<dyn Iterator<Item = TokenRecord> + '_>;
 }
 
+/// A token is listed but its record cannot be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unreadable;
+
 /// Tokens held as decoded records, keyed by digest (the unsigned `fromState` path).
 #[derive(Clone, Debug, Default)]
 pub struct MemoryTokens {
@@ -46,8 +55,8 @@ pub struct MemoryTokens {
 }
 
 impl TokenSource for MemoryTokens {
-    fn get(&self, digest: &[u8; 32]) -> Option<TokenRecord> {
-        self.by_digest.get(digest).cloned()
+    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
+        Ok(self.by_digest.get(digest).cloned())
     }
     fn len(&self) -> usize {
         self.by_digest.len()

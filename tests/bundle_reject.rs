@@ -169,6 +169,28 @@ fn resigned_garbage_never_panics_and_never_lets_an_unknown_secret_in() {
 }
 
 #[test]
+fn a_listed_token_whose_record_is_damaged_is_an_internal_error_not_unknown() {
+    // A key holder can sign a table whose records do not decode; lookups must say so (deny,
+    // internal_error) rather than pretend the token is unknown or let it through.
+    let bytes = tiny();
+    let mut internal = 0;
+    for at in HEADER_LEN..bytes.len() - 64 {
+        let mut changed = bytes.clone();
+        changed[at] = 0xff;
+        let Ok(engine) = Engine::load(&resign(changed, 1), &[public_key(1)], now()) else { continue };
+        for secret in ["one", "two"] {
+            let d = decision(&engine, secret, now());
+            if d.reason == scopegate::Reason::InternalError {
+                assert!(!d.allow);
+                assert_eq!(d.effect, scopegate::Effect::Deny);
+                internal += 1;
+            }
+        }
+    }
+    assert!(internal > 0, "no damaged record was ever reported as internal_error");
+}
+
+#[test]
 fn error_messages_follow_the_style() {
     let bytes = tiny();
     let mut flipped = bytes.clone();

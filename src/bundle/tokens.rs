@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::bundle::format::{Prefix, TableLayout, BLOCK, PREFIX_LEN};
 use crate::bundle::record::{decode_record, skip_record, Dict};
 use crate::bundle::wire::{u32_at, Reader};
-use crate::snapshot::TokenSource;
+use crate::snapshot::{TokenSource, Unreadable};
 use crate::token::TokenRecord;
 
 /// The first [`PREFIX_LEN`] bytes of a digest.
@@ -164,11 +164,13 @@ impl BundleTokens {
 }
 
 impl TokenSource for BundleTokens {
-    fn get(&self, digest: &[u8; 32]) -> Option<TokenRecord> {
+    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
         // NOTE: a 128-bit prefix match is the match: finding another secret whose SHA-256
         // shares 128 bits with a listed digest is a second-preimage search of about 2^128 work.
-        let index = self.prefixes().find(&self.bytes, &prefix_of(digest))?;
-        self.record_at(index, *digest)
+        match self.prefixes().find(&self.bytes, &prefix_of(digest)) {
+            None => Ok(None),
+            Some(index) => self.record_at(index, *digest).map(Some).ok_or(Unreadable),
+        }
     }
 
     fn len(&self) -> usize {
@@ -209,15 +211,15 @@ impl OverlayTokens {
 }
 
 impl TokenSource for OverlayTokens {
-    fn get(&self, digest: &[u8; 32]) -> Option<TokenRecord> {
+    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
         let prefix = prefix_of(digest);
         if let Some(index) = self.delta.prefixes().find(self.delta.bytes(), &prefix) {
-            return self.delta.record_at(index, *digest);
+            return self.delta.record_at(index, *digest).map(Some).ok_or(Unreadable);
         }
         if self.delta.removed().find(self.delta.bytes(), &prefix).is_some() {
-            return None;
+            return Ok(None);
         }
-        self.base.get(digest)
+        self.base.lookup(digest)
     }
 
     fn len(&self) -> usize {

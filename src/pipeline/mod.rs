@@ -203,7 +203,11 @@ impl<'a> Context<'a> {
 
     fn lookup(&mut self, secret: &str, format: TokenFormat, basic_user: Option<&str>, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
         let digest = digest_token(secret);
-        let Some(token) = self.snapshot.tokens.get(&digest) else {
+        let Ok(found) = self.snapshot.tokens.lookup(&digest) else {
+            trace.step("digest_lookup", false, || "the token is listed but its record cannot be read".into());
+            return stop(Reason::InternalError, "the token table is damaged: the bundle cannot be trusted for this token");
+        };
+        let Some(token) = found else {
             trace.step("digest_lookup", false, || "no token has this digest".into());
             return match basic_user {
                 Some(user) if format == TokenFormat::Foreign && user != TOKEN_AUTH_USER => self.password(user, trace),
