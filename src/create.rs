@@ -40,7 +40,7 @@ type Verdict = Result<(), (Reason, String)>;
 pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Timestamp) -> Result<Decision, Error> {
     let dir = &snapshot.meta.directory;
     for s in &spec.scopes {
-        if !snapshot.meta.profile.scopes.iter().any(|d| &d.name == s) {
+        if !snapshot.profile.has_scope(s) {
             return Err(Error::Input(format!("scopes: unknown scope `{s}` in profile `{}`", snapshot.profile.name())));
         }
     }

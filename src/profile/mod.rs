@@ -246,6 +246,12 @@ impl Profile {
         out
     }
 
+    /// Whether the catalogue has this scope.
+    #[must_use]
+    pub fn has_scope(&self, name: &str) -> bool {
+        self.inner.index.contains_key(name)
+    }
+
     /// The highest minimum level among `scopes`: what a user needs to use all of them.
     #[must_use]
     pub fn level_for(&self, scopes: &[String]) -> Option<Level> {

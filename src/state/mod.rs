@@ -411,9 +411,8 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
             Some(key)
         }
     };
-    let known: HashSet<&str> = profile.doc().scopes.iter().map(|s| s.name.as_str()).collect();
     for (j, s) in t.scopes.iter().enumerate() {
-        if !known.contains(s.as_str()) {
+        if !profile.has_scope(s) {
             return Err(Error::state(format!("{list}[{i}].scopes[{j}]"), format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name()))));
         }
     }
