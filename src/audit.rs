@@ -70,8 +70,20 @@ pub struct AuditReport {
     pub truncated: bool,
 }
 
-fn key(kind: FindingKind) -> String {
-    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+impl FindingKind {
+    /// The kind as the report spells it (its serde name).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::ExpiringSoon => "expiring_soon",
+            FindingKind::Orphaned => "orphaned",
+            FindingKind::NoExpiry => "no_expiry",
+            FindingKind::BeyondPolicyLifetime => "beyond_policy_lifetime",
+            FindingKind::AppPassword => "app_password",
+            FindingKind::OverBroad => "over_broad",
+            FindingKind::No2fa => "no2fa",
+        }
+    }
 }
 
 /// Audits every live token and principal at `now`.
@@ -80,7 +92,7 @@ pub fn audit(snapshot: &Snapshot, now: Timestamp, expiring_within_days: u32) -> 
     let mut report = AuditReport { now: now.to_string(), ..AuditReport::default() };
     let mut findings = Vec::new();
     let mut add = |f: Finding, report: &mut AuditReport| {
-        *report.summary.entry(key(f.kind)).or_default() += 1;
+        *report.summary.entry(f.kind.as_str().to_string()).or_default() += 1;
         findings.push(f);
     };
     let dir = &snapshot.meta.directory;
@@ -170,4 +182,24 @@ fn over_broad(snapshot: &Snapshot, t: &TokenRecord) -> Option<String> {
         return Some("allows every address (a /0 allowlist)".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FindingKind;
+
+    #[test]
+    fn names_match_serde() {
+        for k in [
+            FindingKind::ExpiringSoon,
+            FindingKind::Orphaned,
+            FindingKind::NoExpiry,
+            FindingKind::BeyondPolicyLifetime,
+            FindingKind::AppPassword,
+            FindingKind::OverBroad,
+            FindingKind::No2fa,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
+        }
+    }
 }

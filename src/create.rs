@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::decision::{Decision, Reason};
 use crate::directory::{Level, Principal};
 use crate::error::Error;
-use crate::policy::{Switch, MAX_LIFETIME_DAYS};
+use crate::policy::MAX_LIFETIME_DAYS;
 use crate::snapshot::Snapshot;
 use crate::state::resolve_resource;
 use crate::time::{Timestamp, DAY};
@@ -103,12 +103,7 @@ fn decide(snapshot: &Snapshot, actor_id: &str, spec: &TokenSpec, resource: Optio
         }
     };
     let policy = snapshot.meta.policies.for_principal(owner);
-    if policy.api_tokens == Switch::Block && matches!(spec.kind, TokenKind::ApiToken | TokenKind::PersonalAccessToken) {
-        return Err((Reason::ApiTokensBlocked, format!("policy `{}` blocks API tokens", policy.name)));
-    }
-    if policy.app_passwords == Switch::Block && spec.kind == TokenKind::AppPassword {
-        return Err((Reason::TokenKindBlocked, format!("policy `{}` blocks app passwords", policy.name)));
-    }
+    crate::pipeline::kind_gate(spec.kind, policy)?;
     let max_days = i64::from(policy.max_token_lifetime_days.min(MAX_LIFETIME_DAYS));
     match expires {
         Some(e) if e <= now => Err((Reason::TokenExpired, format!("the expiry {e} is already past"))),

@@ -1,7 +1,8 @@
 //! "What would this policy change do?": every token whose standing changes, grouped by reason
 //! and by owner, and which replayed requests would flip.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -133,8 +134,14 @@ fn owner(t: &TokenRecord) -> String {
 #[must_use]
 pub fn preview(current: &Snapshot, proposed: &Snapshot, replay: &[ReplayRequest], now: Timestamp) -> PreviewReport {
     let mut report = PreviewReport::default();
-    let after_by_id: HashMap<String, TokenRecord> = proposed.tokens.records().map(|t| (t.id.clone(), t)).collect();
-    let mut seen = std::collections::HashSet::new();
+    let replay_ids: HashSet<&str> = replay.iter().map(|r| r.token_id.as_str()).collect();
+    // NOTE: a policy change shares the token store: each record is its own "after", so no copy
+    // of a million records is made. A whole new state is keyed by id; what is left in the map
+    // after the walk over the current tokens is new.
+    let same_tokens = Arc::ptr_eq(&current.tokens, &proposed.tokens);
+    let mut after_by_id: HashMap<String, TokenRecord> =
+        if same_tokens { HashMap::new() } else { proposed.tokens.records().map(|t| (t.id.clone(), t)).collect() };
+    let (mut replay_before, mut replay_after) = (HashMap::new(), HashMap::new());
     let mut changes = Vec::new();
     let mut compare = |before: Option<&TokenRecord>, after: Option<&TokenRecord>, report: &mut PreviewReport| {
         report.tokens_evaluated += 1;
@@ -151,12 +158,13 @@ pub fn preview(current: &Snapshot, proposed: &Snapshot, replay: &[ReplayRequest]
             (false, true) => report.newly_allowed += 1,
             _ => {}
         }
+        let owner = owner(t);
         *report.by_reason.entry(a.code().to_string()).or_default() += 1;
-        *report.by_owner.entry(owner(t)).or_default() += 1;
+        *report.by_owner.entry(owner.clone()).or_default() += 1;
         changes.push(TokenChange {
             id: t.id.clone(),
             kind: t.kind.as_str().into(),
-            owner: owner(t),
+            owner,
             before: b,
             after: a,
             message,
@@ -165,19 +173,27 @@ pub fn preview(current: &Snapshot, proposed: &Snapshot, replay: &[ReplayRequest]
         });
     };
     for before in current.tokens.records() {
-        seen.insert(before.id.clone());
-        compare(Some(&before), after_by_id.get(&before.id), &mut report);
+        let moved = if same_tokens { None } else { after_by_id.remove(&before.id) };
+        let after = if same_tokens { Some(&before) } else { moved.as_ref() };
+        compare(Some(&before), after, &mut report);
+        if replay_ids.contains(before.id.as_str()) {
+            if let Some(after) = after {
+                replay_after.insert(after.id.clone(), after.clone());
+            }
+            replay_before.insert(before.id.clone(), before.clone());
+        }
     }
-    for (id, after) in &after_by_id {
-        if !seen.contains(id) {
-            compare(None, Some(after), &mut report);
+    for after in after_by_id.into_values() {
+        compare(None, Some(&after), &mut report);
+        if replay_ids.contains(after.id.as_str()) {
+            replay_after.insert(after.id.clone(), after);
         }
     }
     changes.sort_by(|a, b| a.id.cmp(&b.id));
     changes.truncate(MAX_LISTED);
     report.changed = changes;
     if !replay.is_empty() {
-        report.replay = Some(replay_requests(current, proposed, &after_by_id, replay, now));
+        report.replay = Some(replay_requests(current, proposed, &replay_before, &replay_after, replay, now));
     }
     report
 }
@@ -185,13 +201,11 @@ pub fn preview(current: &Snapshot, proposed: &Snapshot, replay: &[ReplayRequest]
 fn replay_requests(
     current: &Snapshot,
     proposed: &Snapshot,
+    before_by_id: &HashMap<String, TokenRecord>,
     after_by_id: &HashMap<String, TokenRecord>,
     replay: &[ReplayRequest],
     now: Timestamp,
 ) -> ReplayReport {
-    let ids: std::collections::HashSet<&str> = replay.iter().map(|r| r.token_id.as_str()).collect();
-    let before_by_id: HashMap<String, TokenRecord> =
-        current.tokens.records().filter(|t| ids.contains(t.id.as_str())).map(|t| (t.id.clone(), t)).collect();
     let mut out = ReplayReport { requests: replay.len(), ..ReplayReport::default() };
     for (index, r) in replay.iter().enumerate() {
         let at = r.now.and_then(Timestamp::from_millis).unwrap_or(now);

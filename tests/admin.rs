@@ -187,3 +187,26 @@ fn policies_round_trip_through_their_json_form() {
     let again = stricter.preview(r#"{"policies": [], "default_policy": {"api_tokens": "block"}}"#, &[], now()).unwrap();
     assert_eq!(again.changed_count, 0);
 }
+
+#[test]
+fn preview_of_a_whole_new_state_sees_removed_and_new_tokens() {
+    let mut next = state();
+    let tokens = next["tokens"].as_array_mut().unwrap();
+    tokens.retain(|t| t["id"] != "t-carl-app");
+    tokens.push(json!({"id": "t-new", "kind": "api_token", "secret": "new-secret", "principal": "u-mary",
+        "scopes": ["repository"], "created_at": "2026-11-20T00:00:00Z", "expires_at": "2026-12-20T00:00:00Z"}));
+    let replay: Vec<ReplayRequest> = serde_json::from_value(json!([
+        {"tokenId": "t-carl-app", "url": "/2.0/repositories/acme/web", "remoteAddr": "203.0.113.9"},
+        {"tokenId": "t-new", "url": "/2.0/repositories/acme/web", "remoteAddr": "203.0.113.9"}
+    ]))
+    .unwrap();
+    let report = engine().preview(&next.to_string(), &replay, now()).unwrap();
+    assert_eq!(report.tokens_evaluated, 5);
+    let by_id = |id: &str| report.changed.iter().find(|c| c.id == id).map(|c| (c.before, c.after));
+    assert_eq!(by_id("t-carl-app"), Some((Reason::Ok, Reason::UnknownToken)));
+    assert_eq!(by_id("t-new"), Some((Reason::UnknownToken, Reason::Ok)));
+    assert_eq!((report.newly_denied, report.newly_allowed), (1, 1));
+    let replay = report.replay.unwrap();
+    assert_eq!(replay.flipped_count, 2, "{replay:?}");
+    assert_eq!(replay.unknown_token_ids, 0);
+}

@@ -67,7 +67,7 @@ pub fn standing(snapshot: &Snapshot, token: &TokenRecord, now: Timestamp) -> (Re
     let verdict = ctx
         .token_state(token, policy, &mut trace)
         .and_then(|()| ctx.principal_step(token, principal, &mut trace))
-        .and_then(|()| ctx.kind_gates(token, policy));
+        .and_then(|()| kind_gate(token.kind, policy));
     match verdict {
         Ok(()) => (Reason::Ok, "usable".into(), policy.name.clone()),
         Err((reason, message)) => (reason, message, policy.name.clone()),
@@ -139,19 +139,18 @@ impl<'a> Context<'a> {
 
     /// Everything after the credential names a token: state, principal, policy, route, scopes.
     fn after_lookup(&mut self, token: &TokenRecord, client_ip: Option<IpAddr>, trace: &mut Trace<'_>) -> Verdict<()> {
-        let token = token.clone();
-        self.decision.token = Some(summary(&token));
+        self.decision.token = Some(summary(token));
         self.decision.expires_at = token.expires_at.map(|t| t.to_string());
-        let principal = self.principal_of(&token);
+        let principal = self.principal_of(token);
         let policy = self.snapshot.meta.policies.for_principal(principal);
         self.decision.policy = Some(policy.name.clone());
-        self.token_state(&token, policy, trace)?;
-        self.principal_step(&token, principal, trace)?;
-        self.policy_gates(&token, policy, client_ip, trace)?;
+        self.token_state(token, policy, trace)?;
+        self.principal_step(token, principal, trace)?;
+        self.policy_gates(token, policy, client_ip, trace)?;
         let route = self.route(trace)?;
-        let satisfied = self.scope_check(&token, &route, trace)?;
-        self.resource_check(&token, &route, trace)?;
-        self.permission_check(&token, principal, &route, satisfied, trace)
+        let satisfied = self.scope_check(token, &route, trace)?;
+        self.resource_check(token, &route, trace)?;
+        self.permission_check(token, principal, &route, satisfied, trace)
     }
 
     fn freshness(&self, trace: &mut Trace<'_>) -> Verdict<()> {
@@ -290,19 +289,8 @@ impl<'a> Context<'a> {
         verdict
     }
 
-    /// Kinds a policy blocks: API tokens (user API tokens and personal access tokens), app passwords.
-    fn kind_gates(&self, token: &TokenRecord, policy: &Policy) -> Verdict<()> {
-        if policy.api_tokens == Switch::Block && matches!(token.kind, TokenKind::ApiToken | TokenKind::PersonalAccessToken) {
-            stop(Reason::ApiTokensBlocked, format!("policy `{}` blocks API tokens", policy.name))
-        } else if policy.app_passwords == Switch::Block && token.kind == TokenKind::AppPassword {
-            stop(Reason::TokenKindBlocked, format!("policy `{}` blocks app passwords", policy.name))
-        } else {
-            Ok(())
-        }
-    }
-
     fn policy_gates(&self, token: &TokenRecord, policy: &Policy, client_ip: Option<IpAddr>, trace: &mut Trace<'_>) -> Verdict<()> {
-        let verdict = if let Err(blocked) = self.kind_gates(token, policy) {
+        let verdict = if let Err(blocked) = kind_gate(token.kind, policy) {
             Err(blocked)
         } else if !policy.allows_ip(client_ip) {
             stop(Reason::IpNotAllowed, format!("the client address {} is outside the allowlist of policy `{}`", ip_text(client_ip), policy.name))
@@ -401,8 +389,20 @@ impl<'a> Context<'a> {
         if ok {
             Ok(())
         } else {
-            stop(Reason::PrincipalLacksPermission, format!("`{}` lacks {} permission on {}", principal.id, needed.as_str(), short(resource)))
+            stop(Reason::PrincipalLacksPermission, format!("`{}` lacks {} permission on {}", principal.id, needed.as_str(), resource))
         }
+    }
+}
+
+/// Kinds a policy blocks: API tokens (user API tokens and personal access tokens), app
+/// passwords. Shared by requests and by token creation (`canCreateToken`).
+pub(crate) fn kind_gate(kind: TokenKind, policy: &Policy) -> Verdict<()> {
+    if policy.api_tokens == Switch::Block && matches!(kind, TokenKind::ApiToken | TokenKind::PersonalAccessToken) {
+        stop(Reason::ApiTokensBlocked, format!("policy `{}` blocks API tokens", policy.name))
+    } else if policy.app_passwords == Switch::Block && kind == TokenKind::AppPassword {
+        stop(Reason::TokenKindBlocked, format!("policy `{}` blocks app passwords", policy.name))
+    } else {
+        Ok(())
     }
 }
 
@@ -431,10 +431,6 @@ fn summary(token: &TokenRecord) -> TokenSummary {
 
 fn required(route: &RouteMatch) -> Required {
     Required { any_of: route.any_of.clone(), resource: route.resource.as_ref().map(ToString::to_string) }
-}
-
-fn short(resource: &ResourceKey) -> String {
-    resource.to_string()
 }
 
 fn ip_text(ip: Option<IpAddr>) -> String {

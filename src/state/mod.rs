@@ -313,20 +313,10 @@ fn compile_policies(listed: Vec<PolicyDoc>, default: Option<PolicyDoc>) -> Resul
         if name == "default" || !names.insert(name.clone()) {
             return Err(Error::state(format!("{path}.name"), format!("expected a unique policy name other than \"default\", got {}", quoted(&name))));
         }
-        let members = p.members.take_members();
+        let members = p.members.as_ref().map_or_else(Members::default, |m| Members { groups: m.groups.clone(), principals: m.principals.clone() });
         out.listed.push(compile_policy(&path, name, members, p)?);
     }
     Ok(out)
-}
-
-trait TakeMembers {
-    fn take_members(&self) -> Members;
-}
-
-impl TakeMembers for Option<input::MembersDoc> {
-    fn take_members(&self) -> Members {
-        self.as_ref().map_or_else(Members::default, |m| Members { groups: m.groups.clone(), principals: m.principals.clone() })
-    }
 }
 
 fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> Result<Policy, Error> {
