@@ -71,8 +71,15 @@ fn state_json(n: usize) -> String {
     }
     s.push_str(r#"],"repositories":["#);
     for r in 0..repos {
-        write!(s, r#"{}{{"workspace":"ws{}","slug":"repo-{r}","project":"P{}","public":{}}}"#,
-            if r > 0 { "," } else { "" }, r % workspaces, r % projects_per_ws, r % 17 == 0).unwrap();
+        write!(
+            s,
+            r#"{}{{"workspace":"ws{}","slug":"repo-{r}","project":"P{}","public":{}}}"#,
+            if r > 0 { "," } else { "" },
+            r % workspaces,
+            r % projects_per_ws,
+            r % 17 == 0
+        )
+        .unwrap();
     }
     s.push_str(r#"]},"principals":["#);
     for u in 0..users {
@@ -81,7 +88,12 @@ fn state_json(n: usize) -> String {
             if u > 0 { "," } else { "" }, ["developers", "contractors", "admins"][u % 3], u % 4 != 0, u % workspaces, ["read", "write", "admin"][u % 3]).unwrap();
     }
     for a in 0..service_accounts {
-        write!(s, r#",{{"id":"sa-{a:04}","kind":"service_account","permissions":[{{"resource":"ws{}","level":"write"}}]}}"#, a % workspaces).unwrap();
+        write!(
+            s,
+            r#",{{"id":"sa-{a:04}","kind":"service_account","permissions":[{{"resource":"ws{}","level":"write"}}]}}"#,
+            a % workspaces
+        )
+        .unwrap();
     }
     s.push_str(r#"],"policies":[{"name":"contractors","members":{"groups":["contractors"]},"max_token_lifetime_days":90,"app_passwords":"block"}],"tokens":["#);
     let scope_sets: &[&[&str]] = &[
@@ -117,16 +129,24 @@ fn state_json(n: usize) -> String {
             90..=96 => "service_account_token",
             _ => "org_api_key",
         };
-        write!(s, r#"{{"id":"t-{i:06}","kind":"{kind}","secret_sha256":"{}""#, digest_hex(&digest_token(&secret(i)))).unwrap();
+        write!(s, r#"{{"id":"t-{i:06}","kind":"{kind}","secret_sha256":"{}""#, digest_hex(&digest_token(&secret(i))))
+            .unwrap();
         let user = rng.below(users as u64);
         match kind {
-            "api_token" | "personal_access_token" | "app_password" => write!(s, r#","principal":"u-{user:05}""#).unwrap(),
-            "service_account_token" => write!(s, r#","principal":"sa-{:04}""#, rng.below(service_accounts as u64)).unwrap(),
+            "api_token" | "personal_access_token" | "app_password" => {
+                write!(s, r#","principal":"u-{user:05}""#).unwrap()
+            }
+            "service_account_token" => {
+                write!(s, r#","principal":"sa-{:04}""#, rng.below(service_accounts as u64)).unwrap()
+            }
             "repository_access_token" => {
                 let r = rng.below(repos as u64);
                 write!(s, r#","resource":"ws{}/repo-{r}""#, r % workspaces as u64).unwrap();
             }
-            "project_access_token" => write!(s, r#","resource":"ws{}/P{}""#, rng.below(workspaces as u64), rng.below(projects_per_ws as u64)).unwrap(),
+            "project_access_token" => {
+                write!(s, r#","resource":"ws{}/P{}""#, rng.below(workspaces as u64), rng.below(projects_per_ws as u64))
+                    .unwrap()
+            }
             "workspace_access_token" => write!(s, r#","resource":"ws{}""#, rng.below(workspaces as u64)).unwrap(),
             _ => {}
         }
@@ -137,7 +157,8 @@ fn state_json(n: usize) -> String {
             write!(s, r#","access":"{}""#, if rng.below(2) == 0 { "read_only" } else { "read_write" }).unwrap();
         } else {
             let set = rng.pick(scope_sets);
-            write!(s, r#","scopes":[{}]"#, set.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(",")).unwrap();
+            write!(s, r#","scopes":[{}]"#, set.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(","))
+                .unwrap();
         }
         let created = ISSUED - rng.below(365 * DAY as u64) as i64;
         write!(s, r#","created_at":"{}""#, t(created)).unwrap();
@@ -146,7 +167,8 @@ fn state_json(n: usize) -> String {
             20..=29 => write!(s, r#","expires_at":"{}""#, t(created + 1 + rng.below(400 * DAY as u64) as i64)).unwrap(),
             _ => write!(s, r#","expires_at":"{}""#, t(created + DAY * *rng.pick(&[7, 30, 60, 90, 180, 365]))).unwrap(),
         }
-        if matches!(kind, "repository_access_token" | "project_access_token" | "workspace_access_token" | "org_api_key") {
+        if matches!(kind, "repository_access_token" | "project_access_token" | "workspace_access_token" | "org_api_key")
+        {
             write!(s, r#","created_by":"u-{:05}""#, rng.below(users as u64)).unwrap();
         } else if kind != "service_account_token" {
             write!(s, r#","created_by":"u-{user:05}""#).unwrap();
@@ -216,7 +238,10 @@ fn child(path: &str, n: usize) {
     assert_eq!(false_hits, 0);
     let checks = 50_000.min(n);
     let requests: Vec<Request> = (0..checks)
-        .map(|_| Request::new("GET", "/2.0/repositories/ws1/repo-41").header("Authorization", &format!("Bearer {}", secret(rng.below(n as u64) as usize))))
+        .map(|_| {
+            Request::new("GET", "/2.0/repositories/ws1/repo-41")
+                .header("Authorization", &format!("Bearer {}", secret(rng.below(n as u64) as usize)))
+        })
         .collect();
     let started = Instant::now();
     let mut allowed = 0usize;
@@ -261,7 +286,12 @@ fn run(n: usize, out: Option<&str>) {
         s.strings + s.resources + s.scope_sets + s.ip_lists,
         s.meta
     );
-    println!("  build: state JSON generated {}, parsed+checked {}, build_bundle {} (sign included)", ms(generate), ms(parse), ms(build));
+    println!(
+        "  build: state JSON generated {}, parsed+checked {}, build_bundle {} (sign included)",
+        ms(generate),
+        ms(parse),
+        ms(build)
+    );
     drop(state);
     if let Some(dir) = out {
         let dir = std::path::Path::new(dir);

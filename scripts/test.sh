@@ -25,6 +25,7 @@ step() {
 }
 
 # Only one cargo at a time: the machine has two cores.
+step "cargo fmt --check" cargo fmt --check
 step "cargo test" cargo test
 step "cargo clippy (host)" cargo clippy --all-targets -- -D warnings
 step "cargo clippy (wasm32, src/wasm.rs)" wasm_cargo clippy --release --lib -- -D warnings

@@ -118,28 +118,50 @@ pub fn audit(snapshot: &Snapshot, now: Timestamp, expiring_within_days: u32) -> 
             let Some(id) = who else { continue };
             let active = dir.principal(id).is_some_and(crate::directory::Principal::is_active);
             if !active {
-                let severity = if t.kind == TokenKind::OrgApiKey || t.kind.binding() == Binding::User { Severity::High } else { Severity::Medium };
+                let severity = if t.kind == TokenKind::OrgApiKey || t.kind.binding() == Binding::User {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
                 let state = dir.principal(id).map_or("gone", |p| p.status.as_str());
-                add(finding(FindingKind::Orphaned, severity, format!("`{}`: its {what} `{id}` is {state}", t.id)), &mut report);
+                add(
+                    finding(FindingKind::Orphaned, severity, format!("`{}`: its {what} `{id}` is {state}", t.id)),
+                    &mut report,
+                );
                 break;
             }
         }
         let principal = t.principal.as_deref().and_then(|id| dir.principal(id));
         let policy = snapshot.meta.policies.for_principal(principal);
         match (t.created_at, t.expires_at) {
-            (_, None) => add(finding(FindingKind::NoExpiry, Severity::Medium, format!("`{}` never expires", t.id)), &mut report),
+            (_, None) => {
+                add(finding(FindingKind::NoExpiry, Severity::Medium, format!("`{}` never expires", t.id)), &mut report)
+            }
             (Some(c), Some(e)) if e.0 - c.0 > i64::from(policy.max_token_lifetime_days) * DAY => add(
                 finding(
                     FindingKind::BeyondPolicyLifetime,
                     Severity::Medium,
-                    format!("`{}` lives {} days; policy `{}` allows {}", t.id, (e.0 - c.0) / DAY, policy.name, policy.max_token_lifetime_days),
+                    format!(
+                        "`{}` lives {} days; policy `{}` allows {}",
+                        t.id,
+                        (e.0 - c.0) / DAY,
+                        policy.name,
+                        policy.max_token_lifetime_days
+                    ),
                 ),
                 &mut report,
             ),
             _ => {}
         }
         if t.kind == TokenKind::AppPassword {
-            add(finding(FindingKind::AppPassword, Severity::Low, format!("`{}` is an app password: deprecated, replace it with an API token", t.id)), &mut report);
+            add(
+                finding(
+                    FindingKind::AppPassword,
+                    Severity::Low,
+                    format!("`{}` is an app password: deprecated, replace it with an API token", t.id),
+                ),
+                &mut report,
+            );
         }
         if let Some(why) = over_broad(snapshot, &t) {
             add(finding(FindingKind::OverBroad, Severity::High, format!("`{}` {why}", t.id)), &mut report);
@@ -156,7 +178,10 @@ pub fn audit(snapshot: &Snapshot, now: Timestamp, expiring_within_days: u32) -> 
                 severity: Severity::Medium,
                 token_id: None,
                 principal: Some(p.id.clone()),
-                message: format!("`{}` has no two-factor authentication, which policy `{}` requires", p.id, policy.name),
+                message: format!(
+                    "`{}` has no two-factor authentication, which policy `{}` requires",
+                    p.id, policy.name
+                ),
             };
             add(f, &mut report);
         }

@@ -49,7 +49,10 @@ pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Times
         None => None,
     };
     let expires = match &spec.expires_at {
-        Some(text) => Some(Timestamp::parse(text).ok_or_else(|| Error::Input(format!("expires_at: expected an RFC 3339 time, got `{text}`")))?),
+        Some(text) => Some(
+            Timestamp::parse(text)
+                .ok_or_else(|| Error::Input(format!("expires_at: expected an RFC 3339 time, got `{text}`")))?,
+        ),
         None => None,
     };
     let verdict = decide(snapshot, actor, spec, resource.as_ref(), expires, now);
@@ -59,12 +62,20 @@ pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Times
     };
     let mut d = Decision::new(reason, message);
     let owner = spec.principal.as_deref().unwrap_or(actor);
-    let principal = matches!(spec.kind.binding(), Binding::User | Binding::ServiceAccount).then(|| dir.principal(owner)).flatten();
+    let principal =
+        matches!(spec.kind.binding(), Binding::User | Binding::ServiceAccount).then(|| dir.principal(owner)).flatten();
     d.policy = Some(snapshot.meta.policies.for_principal(principal).name.clone());
     Ok(d)
 }
 
-fn decide(snapshot: &Snapshot, actor_id: &str, spec: &TokenSpec, resource: Option<&crate::directory::ResourceKey>, expires: Option<Timestamp>, now: Timestamp) -> Verdict {
+fn decide(
+    snapshot: &Snapshot,
+    actor_id: &str,
+    spec: &TokenSpec,
+    resource: Option<&crate::directory::ResourceKey>,
+    expires: Option<Timestamp>,
+    now: Timestamp,
+) -> Verdict {
     let dir = &snapshot.meta.directory;
     let perms = &snapshot.meta.token_permissions;
     let actor = active(dir.principal(actor_id), actor_id)?;
@@ -72,31 +83,45 @@ fn decide(snapshot: &Snapshot, actor_id: &str, spec: &TokenSpec, resource: Optio
         return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` is in no group that may create tokens")));
     }
     let writes = spec.access == Some(AccessMode::ReadWrite)
-        || spec.scopes.iter().any(|s| snapshot.profile.level_for(std::slice::from_ref(s)).is_some_and(|l| l >= Level::Write));
+        || spec
+            .scopes
+            .iter()
+            .any(|s| snapshot.profile.level_for(std::slice::from_ref(s)).is_some_and(|l| l >= Level::Write));
     if writes && !actor.in_any(&perms.create_write) {
         return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` may create read-only tokens only")));
     }
     let owner = match spec.kind.binding() {
         Binding::User | Binding::ServiceAccount => {
             if resource.is_some() {
-                return Err((Reason::ResourceOutOfScope, format!("a {} is bound to its principal, not a resource", spec.kind.as_str())));
+                return Err((
+                    Reason::ResourceOutOfScope,
+                    format!("a {} is bound to its principal, not a resource", spec.kind.as_str()),
+                ));
             }
             let owner_id = spec.principal.as_deref().unwrap_or(actor_id);
             if owner_id != actor_id && !actor.in_any(&perms.create_for_others) {
-                return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` may not create tokens for others")));
+                return Err((
+                    Reason::PrincipalLacksPermission,
+                    format!("`{actor_id}` may not create tokens for others"),
+                ));
             }
             Some(active(dir.principal(owner_id), owner_id)?)
         }
         Binding::Resource | Binding::Organisation => {
             let needs_resource = spec.kind.binding() == Binding::Resource;
             match resource {
-                None if needs_resource => return Err((Reason::ResourceOutOfScope, format!("a {} needs a resource", spec.kind.as_str()))),
+                None if needs_resource => {
+                    return Err((Reason::ResourceOutOfScope, format!("a {} needs a resource", spec.kind.as_str())))
+                }
                 // Access tokens are managed by the admins of their resource.
                 Some(r) if dir.level_on(actor, r) != Some(Level::Admin) => {
                     return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` is not an admin of {r}")));
                 }
                 None if !actor.in_any(&perms.create_for_others) => {
-                    return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` may not create organisation keys")));
+                    return Err((
+                        Reason::PrincipalLacksPermission,
+                        format!("`{actor_id}` may not create organisation keys"),
+                    ));
                 }
                 _ => None,
             }
@@ -107,10 +132,14 @@ fn decide(snapshot: &Snapshot, actor_id: &str, spec: &TokenSpec, resource: Optio
     let max_days = i64::from(policy.max_token_lifetime_days.min(MAX_LIFETIME_DAYS));
     match expires {
         Some(e) if e <= now => Err((Reason::TokenExpired, format!("the expiry {e} is already past"))),
-        Some(e) if e.0 - now.0 > max_days * DAY => {
-            Err((Reason::TokenLifetimeExceedsPolicy, format!("policy `{}` allows at most {max_days} days", policy.name)))
-        }
-        None => Err((Reason::TokenLifetimeExceedsPolicy, format!("a token needs an expiry: policy `{}` allows at most {max_days} days", policy.name))),
+        Some(e) if e.0 - now.0 > max_days * DAY => Err((
+            Reason::TokenLifetimeExceedsPolicy,
+            format!("policy `{}` allows at most {max_days} days", policy.name),
+        )),
+        None => Err((
+            Reason::TokenLifetimeExceedsPolicy,
+            format!("a token needs an expiry: policy `{}` allows at most {max_days} days", policy.name),
+        )),
         _ => Ok(()),
     }
 }

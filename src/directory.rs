@@ -168,14 +168,9 @@ impl Directory {
     /// Builds the lookup indexes; call once after filling or decoding the lists.
     #[must_use]
     pub fn indexed(mut self) -> Directory {
-        self.index.repositories = self
-            .repositories
-            .iter()
-            .enumerate()
-            .map(|(i, r)| ((fold(&r.workspace), fold(&r.slug)), i))
-            .collect();
-        self.index.principals =
-            self.principals.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+        self.index.repositories =
+            self.repositories.iter().enumerate().map(|(i, r)| ((fold(&r.workspace), fold(&r.slug)), i)).collect();
+        self.index.principals = self.principals.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         self
     }
 
@@ -188,19 +183,14 @@ impl Directory {
     /// A repository by workspace and slug (case-insensitive, as Bitbucket slugs are).
     #[must_use]
     pub fn repository(&self, workspace: &str, slug: &str) -> Option<&Repository> {
-        self.index
-            .repositories
-            .get(&(fold(workspace), fold(slug)))
-            .and_then(|&i| self.repositories.get(i))
+        self.index.repositories.get(&(fold(workspace), fold(slug))).and_then(|&i| self.repositories.get(i))
     }
 
     /// Whether the directory lists this resource.
     #[must_use]
     pub fn contains_key(&self, key: &ResourceKey) -> bool {
         match key {
-            ResourceKey::Workspace { workspace } => {
-                self.workspaces.iter().any(|w| w.eq_ignore_ascii_case(workspace))
-            }
+            ResourceKey::Workspace { workspace } => self.workspaces.iter().any(|w| w.eq_ignore_ascii_case(workspace)),
             ResourceKey::Project { workspace, key } => self
                 .projects
                 .iter()
@@ -218,9 +208,7 @@ impl Directory {
         }
         match (outer, inner) {
             (ResourceKey::Workspace { .. }, _) => true,
-            (ResourceKey::Project { key: a, .. }, ResourceKey::Project { key: b, .. }) => {
-                a.eq_ignore_ascii_case(b)
-            }
+            (ResourceKey::Project { key: a, .. }, ResourceKey::Project { key: b, .. }) => a.eq_ignore_ascii_case(b),
             (ResourceKey::Project { key, .. }, ResourceKey::Repository { workspace, slug }) => self
                 .repository(workspace, slug)
                 .and_then(|r| r.project.as_deref())
@@ -235,21 +223,14 @@ impl Directory {
     /// The principal's own level on `resource`: the highest grant on it or above it.
     #[must_use]
     pub fn level_on(&self, principal: &Principal, resource: &ResourceKey) -> Option<Level> {
-        principal
-            .permissions
-            .iter()
-            .filter(|(on, _)| self.contains(on, resource))
-            .map(|&(_, level)| level)
-            .max()
+        principal.permissions.iter().filter(|(on, _)| self.contains(on, resource)).map(|&(_, level)| level).max()
     }
 
     /// Whether `resource` is a public repository.
     #[must_use]
     pub fn is_public(&self, resource: &ResourceKey) -> bool {
         match resource {
-            ResourceKey::Repository { workspace, slug } => {
-                self.repository(workspace, slug).is_some_and(|r| r.public)
-            }
+            ResourceKey::Repository { workspace, slug } => self.repository(workspace, slug).is_some_and(|r| r.public),
             _ => false,
         }
     }

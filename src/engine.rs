@@ -5,11 +5,11 @@ use serde::Serialize;
 use crate::audit::{self, AuditReport};
 use crate::bundle::LoadedBundle;
 use crate::create::{self, TokenSpec};
-use crate::estate::{self, Estate};
-use crate::preview::{self, PreviewReport, ReplayRequest};
 use crate::decision::{Decision, Explanation};
 use crate::error::Error;
+use crate::estate::{self, Estate};
 use crate::pipeline::{self, Request};
+use crate::preview::{self, PreviewReport, ReplayRequest};
 use crate::snapshot::Snapshot;
 use crate::state::CompiledState;
 use crate::time::Timestamp;
@@ -90,7 +90,12 @@ impl Engine {
     ///
     /// # Errors
     /// A proposal that cannot be read, with its JSON path.
-    pub fn preview(&self, proposal_json: &str, replay: &[ReplayRequest], now: Timestamp) -> Result<PreviewReport, Error> {
+    pub fn preview(
+        &self,
+        proposal_json: &str,
+        replay: &[ReplayRequest],
+        now: Timestamp,
+    ) -> Result<PreviewReport, Error> {
         let proposed = preview::proposed_snapshot(&self.snapshot, proposal_json)?;
         Ok(preview::preview(&self.snapshot, &proposed, replay, now))
     }

@@ -30,23 +30,23 @@ mod token;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use audit::{AuditReport, Finding, FindingKind, Severity};
+pub use bundle::build_delta_from_changes;
 pub use bundle::{
     build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleInfo, BundleKind, KeyId, KeyPair, PrivateKey,
     PublicKey, SectionSizes,
 };
+pub use create::TokenSpec;
 pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenSummary};
 pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey};
-pub use audit::{AuditReport, Finding, FindingKind, Severity};
-pub use create::TokenSpec;
-pub use bundle::build_delta_from_changes;
 pub use engine::{Engine, Info};
-pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
 pub use error::{BundleError, Error};
 pub use estate::Estate;
 pub use pipeline::{Headers, Request};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
+pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
 pub use profile::{is_read_method, profile_from_openapi, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
-pub use snapshot::{Meta, MemoryTokens, Snapshot, TokenSource, Unreadable};
+pub use snapshot::{MemoryTokens, Meta, Snapshot, TokenSource, Unreadable};
 pub use state::CompiledState;
 pub use time::Timestamp;
 pub use token::{

@@ -114,9 +114,7 @@ impl Policies {
     /// The first listed policy that names the principal or one of its groups, else the default.
     #[must_use]
     pub fn for_principal(&self, principal: Option<&Principal>) -> &Policy {
-        principal
-            .and_then(|p| self.listed.iter().find(|policy| policy.applies_to(p)))
-            .unwrap_or(&self.default)
+        principal.and_then(|p| self.listed.iter().find(|policy| policy.applies_to(p))).unwrap_or(&self.default)
     }
 }
 

@@ -209,7 +209,12 @@ fn replay_requests(
     let mut out = ReplayReport { requests: replay.len(), ..ReplayReport::default() };
     for (index, r) in replay.iter().enumerate() {
         let at = r.now.and_then(Timestamp::from_millis).unwrap_or(now);
-        let request = Request { method: r.method.clone(), url: r.url.clone(), headers: r.headers.clone(), remote_addr: r.remote_addr.clone() };
+        let request = Request {
+            method: r.method.clone(),
+            url: r.url.clone(),
+            headers: r.headers.clone(),
+            remote_addr: r.remote_addr.clone(),
+        };
         let decide = |snapshot: &Snapshot, token: Option<&TokenRecord>| match token {
             Some(t) => {
                 let d = pipeline::evaluate_as(snapshot, &request, t, at);
@@ -232,7 +237,14 @@ fn replay_requests(
             _ => {}
         }
         if out.flipped.len() < MAX_LISTED {
-            out.flipped.push(Flip { index, token_id: r.token_id.clone(), method: r.method.clone(), url: r.url.clone(), before, after });
+            out.flipped.push(Flip {
+                index,
+                token_id: r.token_id.clone(),
+                method: r.method.clone(),
+                url: r.url.clone(),
+                before,
+                after,
+            });
         }
     }
     out

@@ -82,13 +82,27 @@ impl Engine {
     }
 
     /// One request (see [`request`]) at `now` -> a `Decision` (JSON).
-    pub fn check(&self, method: String, url: String, headers: &str, remote_addr: Option<String>, now: f64) -> Result<String, JsError> {
+    pub fn check(
+        &self,
+        method: String,
+        url: String,
+        headers: &str,
+        remote_addr: Option<String>,
+        now: f64,
+    ) -> Result<String, JsError> {
         let request = request(method, url, headers, remote_addr)?;
         to_json(&self.0.check(&request, timestamp(now)?))
     }
 
     /// Like `check`, with every pipeline step: `{ decision, steps }`.
-    pub fn explain(&self, method: String, url: String, headers: &str, remote_addr: Option<String>, now: f64) -> Result<String, JsError> {
+    pub fn explain(
+        &self,
+        method: String,
+        url: String,
+        headers: &str,
+        remote_addr: Option<String>,
+        now: f64,
+    ) -> Result<String, JsError> {
         let request = request(method, url, headers, remote_addr)?;
         to_json(&self.0.explain(&request, timestamp(now)?))
     }
@@ -144,7 +158,11 @@ mod admin {
     }
 
     /// `ttlSeconds`: whole seconds, at least one, within JavaScript's safe integers.
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a whole number checked to be in range")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a whole number checked to be in range"
+    )]
     fn ttl(seconds: f64) -> Result<u64, JsError> {
         Ok(whole(seconds, 1.0, 9_007_199_254_740_991.0, "ttlSeconds")? as u64)
     }
@@ -168,14 +186,22 @@ mod admin {
         }
 
         /// Findings over the token estate at `now`.
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a whole number checked to be in range")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole number checked to be in range"
+        )]
         pub fn audit(&self, now: f64, expiring_within_days: f64) -> Result<String, JsError> {
             let days = whole(expiring_within_days, 0.0, 36_500.0, "expiringWithinDays")? as u32;
             to_json(&self.0.audit(timestamp(now)?, days))
         }
 
         /// Counts by kind and an expiry timeline of `weeks` weeks at `now` (the admin page).
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a whole number checked to be in range")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole number checked to be in range"
+        )]
         pub fn estate(&self, now: f64, weeks: f64) -> Result<String, JsError> {
             let weeks = whole(weeks, 0.0, 104.0, "weeks")? as u32;
             to_json(&self.0.estate(timestamp(now)?, weeks))
@@ -236,8 +262,14 @@ mod admin {
     /// A signed delta on `base` from a changes document (JSON: `revoke`, `remove`, `upsert`,
     /// policy change), against the base; errors name the JSON path.
     #[wasm_bindgen(js_name = buildDeltaFromChanges)]
-    pub fn build_delta_from_changes(base: &[u8], changes_json: &str, private_key_text: &str, ttl_seconds: f64) -> Result<Vec<u8>, JsError> {
-        crate::build_delta_from_changes(base, changes_json, &private_key(private_key_text)?, ttl(ttl_seconds)?).map_err(engine_error)
+    pub fn build_delta_from_changes(
+        base: &[u8],
+        changes_json: &str,
+        private_key_text: &str,
+        ttl_seconds: f64,
+    ) -> Result<Vec<u8>, JsError> {
+        crate::build_delta_from_changes(base, changes_json, &private_key(private_key_text)?, ttl(ttl_seconds)?)
+            .map_err(engine_error)
     }
 
     /// A key pair as JS sees it.

@@ -110,8 +110,12 @@ fn preview_replays_requests_by_token_id() {
 
 #[test]
 fn preview_rejects_bad_proposals_with_a_path() {
-    let err = engine().preview(r#"{"policies": [{"name": "x", "max_token_lifetime_days": 900}]}"#, &[], now()).unwrap_err();
-    assert_eq!(err.to_string(), "policies[0].max_token_lifetime_days: expected a whole number of days from 1 to 365, got 900");
+    let err =
+        engine().preview(r#"{"policies": [{"name": "x", "max_token_lifetime_days": 900}]}"#, &[], now()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "policies[0].max_token_lifetime_days: expected a whole number of days from 1 to 365, got 900"
+    );
     let err = engine().preview(r#"{"polices": []}"#, &[], now()).unwrap_err();
     assert!(err.to_string().contains("unknown field `polices`"), "{err}");
 }
@@ -120,7 +124,10 @@ fn preview_rejects_bad_proposals_with_a_path() {
 fn audit_finds_what_an_admin_should_see() {
     let report = engine().audit(now(), 14);
     let has = |kind: FindingKind, id: &str| {
-        report.findings.iter().any(|f| f.kind == kind && (f.token_id.as_deref() == Some(id) || f.principal.as_deref() == Some(id)))
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == kind && (f.token_id.as_deref() == Some(id) || f.principal.as_deref() == Some(id)))
     };
     assert!(has(FindingKind::ExpiringSoon, "t-mary"), "{report:#?}");
     assert!(!has(FindingKind::ExpiringSoon, "t-carl"));
@@ -140,20 +147,31 @@ fn can_create_token_applies_token_permissions() {
     let e = engine();
     let spec = |v: Value| -> TokenSpec { serde_json::from_value(v).unwrap() };
     let read = spec(json!({"kind": "api_token", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
-    let write = spec(json!({"kind": "api_token", "scopes": ["repository:write"], "expires_at": "2027-01-01T00:00:00Z"}));
+    let write =
+        spec(json!({"kind": "api_token", "scopes": ["repository:write"], "expires_at": "2027-01-01T00:00:00Z"}));
     assert_eq!(e.can_create_token("u-mary", &read, now()).unwrap().reason, Reason::Ok);
     assert_eq!(e.can_create_token("u-mary", &write, now()).unwrap().reason, Reason::PrincipalLacksPermission);
     assert_eq!(e.can_create_token("u-admin", &write, now()).unwrap().reason, Reason::Ok);
     assert_eq!(e.can_create_token("u-carl", &read, now()).unwrap().reason, Reason::PrincipalLacksPermission);
     assert_eq!(e.can_create_token("u-gone", &read, now()).unwrap().reason, Reason::PrincipalInactive);
-    let for_mary = spec(json!({"kind": "api_token", "principal": "u-mary", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
+    let for_mary = spec(
+        json!({"kind": "api_token", "principal": "u-mary", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}),
+    );
     assert_eq!(e.can_create_token("u-admin", &for_mary, now()).unwrap().reason, Reason::Ok);
-    let for_admin = spec(json!({"kind": "api_token", "principal": "u-admin", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
+    let for_admin = spec(
+        json!({"kind": "api_token", "principal": "u-admin", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}),
+    );
     assert_eq!(e.can_create_token("u-mary", &for_admin, now()).unwrap().reason, Reason::PrincipalLacksPermission);
     let forever = spec(json!({"kind": "api_token", "scopes": ["repository"]}));
     assert_eq!(e.can_create_token("u-mary", &forever, now()).unwrap().reason, Reason::TokenLifetimeExceedsPolicy);
-    let repo = spec(json!({"kind": "repository_access_token", "resource": "acme/web", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}));
-    assert_eq!(e.can_create_token("u-mary", &repo, now()).unwrap().reason, Reason::PrincipalLacksPermission, "mary is no repo admin");
+    let repo = spec(
+        json!({"kind": "repository_access_token", "resource": "acme/web", "scopes": ["repository"], "expires_at": "2027-01-01T00:00:00Z"}),
+    );
+    assert_eq!(
+        e.can_create_token("u-mary", &repo, now()).unwrap().reason,
+        Reason::PrincipalLacksPermission,
+        "mary is no repo admin"
+    );
     assert_eq!(e.can_create_token("u-admin", &repo, now()).unwrap().reason, Reason::Ok);
     let bad = spec(json!({"kind": "api_token", "scopes": ["nope"]}));
     assert!(e.can_create_token("u-mary", &bad, now()).unwrap_err().to_string().contains("unknown scope `nope`"));

@@ -7,7 +7,8 @@ use bundle_support::*;
 use scopegate::{build_delta, build_delta_from_changes, inspect_bundle, Engine, Error, Reason};
 use serde_json::{json, Value};
 
-const SECRETS: [&str; 6] = ["secret-t-mary", "secret-t-repo", "secret-t-ci", "secret-t-org", "secret-t-new", "secret-t-ci-2"];
+const SECRETS: [&str; 6] =
+    ["secret-t-mary", "secret-t-repo", "secret-t-ci", "secret-t-org", "secret-t-new", "secret-t-ci-2"];
 
 fn changes_delta(base: &[u8], changes: &Value) -> Result<Vec<u8>, Error> {
     build_delta_from_changes(base, &changes.to_string(), &private_key(1), TTL)
@@ -64,8 +65,11 @@ fn an_earlier_revocation_stands() {
     let mut s = small_state();
     token_mut(&mut s, "t-mary")["revoked_at"] = json!("2026-11-21T00:00:00Z");
     let base = build(&s);
-    let d = changes_delta(&base, &json!({"issued_at": "2026-11-22T10:01:00Z", "revoke": [{"id": "t-mary", "at": "2026-11-22T10:00:30Z"}]}))
-        .unwrap();
+    let d = changes_delta(
+        &base,
+        &json!({"issued_at": "2026-11-22T10:01:00Z", "revoke": [{"id": "t-mary", "at": "2026-11-22T10:00:30Z"}]}),
+    )
+    .unwrap();
     // Nothing changed: no record in the delta.
     assert_eq!(inspect_bundle(&d, &[public_key(1)]).unwrap().tokens, 0);
 }
@@ -192,7 +196,8 @@ fn bad_changes_fail_whole_with_their_path() {
     let mut bad = t_new();
     bad["id"] = json!("t-new2");
     bad["scopes"] = json!(["repository", "nope"]);
-    assert!(err(json!({"issued_at": at, "upsert": [t_new(), bad]})).starts_with("upsert[1].scopes[1]: unknown scope \"nope\""));
+    assert!(err(json!({"issued_at": at, "upsert": [t_new(), bad]}))
+        .starts_with("upsert[1].scopes[1]: unknown scope \"nope\""));
     let mut bad = t_new();
     bad["principal"] = json!("u-nobody");
     assert_eq!(err(json!({"issued_at": at, "upsert": [bad]})), "upsert[0].principal: unknown principal \"u-nobody\"");
@@ -200,7 +205,10 @@ fn bad_changes_fail_whole_with_their_path() {
     assert!(e.starts_with("issued_at: 2026-11-22T09:00:00Z is before the base bundle's issued_at"), "{e}");
     assert_eq!(err(json!({"issued_at": "soon"})), "issued_at: expected an RFC 3339 time, got \"soon\"");
     assert_eq!(err(json!({"revoke": ["t-mary"]})), "missing field `issued_at`");
-    assert_eq!(err(json!({"issued_at": at, "revoke": [{"id": "t-mary", "at": "x"}]})), "revoke[0].at: expected an RFC 3339 time, got \"x\"");
+    assert_eq!(
+        err(json!({"issued_at": at, "revoke": [{"id": "t-mary", "at": "x"}]})),
+        "revoke[0].at: expected an RFC 3339 time, got \"x\""
+    );
     assert!(err(json!({"issued_at": at, "revokes": ["t-mary"]})).starts_with("revokes: unknown field `revokes`"));
     // An id changed twice, and a new token reusing an existing secret.
     assert_eq!(
@@ -214,9 +222,13 @@ fn bad_changes_fail_whole_with_their_path() {
         "upsert[0]: same secret digest as token \"t-repo\": every token needs its own secret"
     );
     // A bad policy change, and a delta as the base.
-    assert!(err(json!({"issued_at": at, "policies": [], "default_policy": {"api_tokens": "maybe"}})).starts_with("default_policy.api_tokens: unknown variant"));
+    assert!(err(json!({"issued_at": at, "policies": [], "default_policy": {"api_tokens": "maybe"}}))
+        .starts_with("default_policy.api_tokens: unknown variant"));
     let d = changes_delta(&base, &json!({"issued_at": at, "revoke": ["t-mary"]})).unwrap();
     assert!(matches!(changes_delta(&d, &json!({"issued_at": at})), Err(Error::Bundle(_))));
     assert!(matches!(changes_delta(&base, &json!(["t-mary"])), Err(Error::State { .. })));
-    assert!(build_delta_from_changes(&base, "{", &private_key(1), TTL).unwrap_err().to_string().contains("not valid JSON"));
+    assert!(build_delta_from_changes(&base, "{", &private_key(1), TTL)
+        .unwrap_err()
+        .to_string()
+        .contains("not valid JSON"));
 }

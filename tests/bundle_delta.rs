@@ -16,7 +16,8 @@ fn next_state() -> Value {
     let tokens = s["tokens"].as_array_mut().unwrap();
     tokens[0]["revoked_at"] = json!("2026-11-22T10:00:30Z");
     tokens.retain(|t| t["id"] != "t-org");
-    tokens.push(json!({"id": "t-new", "kind": "personal_access_token", "secret": "secret-t-new", "principal": "u-mary",
+    tokens
+        .push(json!({"id": "t-new", "kind": "personal_access_token", "secret": "secret-t-new", "principal": "u-mary",
                        "scopes": ["repository"], "created_at": "2026-11-22T10:00:40Z"}));
     s
 }
@@ -171,7 +172,10 @@ fn deltas_need_a_signed_engine_and_a_real_base() {
     earlier["issued_at"] = json!("2026-11-22T09:00:00Z");
     let err = build_delta(&base, &compile(&earlier), &private_key(1), TTL).unwrap_err();
     assert!(err.to_string().contains("before the base bundle"), "{err}");
-    assert!(matches!(build_delta(&base[..100], &compile(&next_state()), &private_key(1), TTL), Err(Error::Bundle(BundleError::Truncated))));
+    assert!(matches!(
+        build_delta(&base[..100], &compile(&next_state()), &private_key(1), TTL),
+        Err(Error::Bundle(BundleError::Truncated))
+    ));
 }
 
 #[test]

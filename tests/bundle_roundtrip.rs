@@ -63,7 +63,10 @@ fn small_state_round_trips_and_reports_info() {
     assert_eq!(info.issued_at, ISSUED);
     assert_eq!(info.expires_at.as_deref(), Some("2026-11-22T11:00:00Z"));
     let unsigned_info = unsigned.info();
-    assert_eq!((info.principals, info.repositories, info.policies, info.routes), (unsigned_info.principals, unsigned_info.repositories, unsigned_info.policies, unsigned_info.routes));
+    assert_eq!(
+        (info.principals, info.repositories, info.policies, info.routes),
+        (unsigned_info.principals, unsigned_info.repositories, unsigned_info.policies, unsigned_info.routes)
+    );
 
     let inspected = inspect_bundle(&bytes, &[public_key(1)]).unwrap();
     assert_eq!(inspected.kind, "bundle");
@@ -72,7 +75,17 @@ fn small_state_round_trips_and_reports_info() {
     assert_eq!(inspected.key_id, public_key(1).key_id().to_string());
     assert_eq!(inspected.bytes, bytes.len());
     let s = &inspected.sections;
-    let sum = s.header + s.meta + s.strings + s.resources + s.scope_sets + s.ip_lists + s.prefixes + s.blocks + s.records + s.removed + s.signature;
+    let sum = s.header
+        + s.meta
+        + s.strings
+        + s.resources
+        + s.scope_sets
+        + s.ip_lists
+        + s.prefixes
+        + s.blocks
+        + s.records
+        + s.removed
+        + s.signature;
     assert_eq!(sum, bytes.len());
     assert_eq!(s.prefixes, 4 * 16);
 }

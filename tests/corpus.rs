@@ -35,7 +35,6 @@ const MIN_CASES: usize = 150;
 /// bundle tests, and `internal_error` has no state-JSON trigger.
 const NOT_IN_CORPUS: [Reason; 2] = [Reason::BundleExpired, Reason::InternalError];
 
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseFile {

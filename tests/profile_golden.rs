@@ -17,7 +17,10 @@ fn committed_bitbucket_profile_matches_the_spec() {
     let spec_path = crate_dir().join("../shared/data/bitbucket-cloud-openapi.json");
     let committed_path = crate_dir().join("src/profile/bitbucket-cloud.json");
     let Ok(spec) = std::fs::read_to_string(&spec_path) else {
-        println!("not checked: {} is absent, the committed profile was not compared with the spec", spec_path.display());
+        println!(
+            "not checked: {} is absent, the committed profile was not compared with the spec",
+            spec_path.display()
+        );
         return;
     };
     let generated = Profile::builtin_source_from_openapi(NAME, &spec).unwrap();

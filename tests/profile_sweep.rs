@@ -46,7 +46,8 @@ fn spec_ops(spec: &Value) -> Vec<Op> {
             let Some(op) = item.get(method) else { continue };
             let mut any_of: Vec<Vec<String>> = Vec::new();
             let mut push = |scopes: &Value| {
-                let mut set: Vec<String> = scopes.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+                let mut set: Vec<String> =
+                    scopes.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
                 set.sort();
                 if !any_of.contains(&set) {
                     any_of.push(set);
@@ -76,7 +77,12 @@ fn builtin_ops(profile: &Profile, only_git: bool) -> Vec<Op> {
         .routes
         .iter()
         .filter(|r| !only_git || !r.path.starts_with("/2.0/"))
-        .map(|r| Op { method: r.method.clone(), template: r.path.clone(), query: r.query.clone(), any_of: r.any_of.clone() })
+        .map(|r| Op {
+            method: r.method.clone(),
+            template: r.path.clone(),
+            query: r.query.clone(),
+            any_of: r.any_of.clone(),
+        })
         .collect()
 }
 
@@ -222,7 +228,8 @@ fn sweep(profile: &Profile, ops: &[Op]) {
         assert_eq!(same(&op.method, &url.replacen("acme", "ac%6De", 1)), want, "{what}: percent-encoded segment");
         if op.template.contains("{repo_slug}") && !op.template.starts_with("/2.0/") {
             let git = concrete(&op.template, true);
-            let g = profile.match_route(&op.method, &git, query).unwrap_or_else(|| panic!("{what}: no route with `.git`"));
+            let g =
+                profile.match_route(&op.method, &git, query).unwrap_or_else(|| panic!("{what}: no route with `.git`"));
             assert_eq!(g.template, op.template);
             assert_eq!(g.resource, m.resource, "{what}: `.git` is not part of the slug");
         }
@@ -237,7 +244,12 @@ fn sweep(profile: &Profile, ops: &[Op]) {
     }
     // Every route of the built-in was reached by some operation, so nothing is left unswept.
     for r in &profile.doc().routes {
-        assert!(hit.contains(&(r.method.clone(), r.path.clone(), r.query.clone())), "{} {} not swept", r.method, r.path);
+        assert!(
+            hit.contains(&(r.method.clone(), r.path.clone(), r.query.clone())),
+            "{} {} not swept",
+            r.method,
+            r.path
+        );
     }
     println!("swept {} operations over {} routes", ops.len(), profile.doc().routes.len());
 }
@@ -248,7 +260,10 @@ fn git_service_selects_the_route() {
     let refs = |q: Option<&str>| profile.match_route("GET", "/acme/web.git/info/refs", q).map(|m| m.any_of);
     let s = |v: &[&[&str]]| v.iter().map(|x| x.iter().map(|y| (*y).to_owned()).collect()).collect::<Vec<Vec<String>>>();
     assert_eq!(refs(Some("service=git-upload-pack")), Some(s(&[&["repository"], &["read:repository:bitbucket"]])));
-    assert_eq!(refs(Some("service=git-receive-pack")), Some(s(&[&["repository:write"], &["write:repository:bitbucket"]])));
+    assert_eq!(
+        refs(Some("service=git-receive-pack")),
+        Some(s(&[&["repository:write"], &["write:repository:bitbucket"]]))
+    );
     assert_eq!(refs(None), None);
     assert_eq!(refs(Some("service=git-upload-pack&service=git-receive-pack")), None);
     // A clone token (read) does not satisfy a push.

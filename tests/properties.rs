@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use proptest::prelude::*;
-use proptest::strategy::ValueTree;
 use proptest::sample::{select, subsequence};
+use proptest::strategy::ValueTree;
 use scopegate::{mint_from_seed, Decision, Effect, Engine, Profile, Reason, Request, Timestamp, TokenKind};
 use serde_json::{json, Value};
 
@@ -50,7 +50,8 @@ const SCOPES: [&str; 10] = [
     "issue",
 ];
 /// Allowlist entries; `narrower` maps each to a block inside it.
-const CIDRS: [&str; 6] = ["198.51.100.0/24", "198.51.100.0/25", "203.0.113.0/24", "2001:db8::/32", "10.0.0.0/8", "0.0.0.0/0"];
+const CIDRS: [&str; 6] =
+    ["198.51.100.0/24", "198.51.100.0/25", "203.0.113.0/24", "2001:db8::/32", "10.0.0.0/8", "0.0.0.0/0"];
 const ADDRS: [&str; 8] = [
     "198.51.100.7",
     "198.51.100.200",
@@ -201,7 +202,17 @@ fn policy_spec() -> impl Strategy<Value = PolicySpec> {
         any::<bool>(),
     )
         .prop_map(
-            |(groups, principals, block_api_tokens, block_app_passwords, disable_passwords, max_days, ip_allowlist, revoke_before_days, require_2fa)| {
+            |(
+                groups,
+                principals,
+                block_api_tokens,
+                block_app_passwords,
+                disable_passwords,
+                max_days,
+                ip_allowlist,
+                revoke_before_days,
+                require_2fa,
+            )| {
                 PolicySpec {
                     groups,
                     principals,
@@ -326,8 +337,12 @@ impl World {
                 match t.kind {
                     k if user_bound(k) => v["principal"] = json!(USERS[t.owner]),
                     TokenKind::ServiceAccountToken => v["principal"] = json!(SERVICE_ACCOUNT),
-                    TokenKind::RepositoryAccessToken => v["resource"] = json!(["acme/web", "acme/api", "acme/docs"][t.owner]),
-                    TokenKind::ProjectAccessToken => v["resource"] = json!(["acme/PROJ", "acme/OPS", "acme/PROJ"][t.owner]),
+                    TokenKind::RepositoryAccessToken => {
+                        v["resource"] = json!(["acme/web", "acme/api", "acme/docs"][t.owner])
+                    }
+                    TokenKind::ProjectAccessToken => {
+                        v["resource"] = json!(["acme/PROJ", "acme/OPS", "acme/PROJ"][t.owner])
+                    }
                     TokenKind::WorkspaceAccessToken => v["resource"] = json!("acme"),
                     _ => {
                         if t.owner == 0 {
@@ -479,7 +494,11 @@ enum Target {
 }
 
 fn target() -> impl Strategy<Value = Target> {
-    prop_oneof![Just(Target::Default), (0..3usize).prop_map(Target::Listed), (0..4usize).prop_map(Target::MovePrincipal)]
+    prop_oneof![
+        Just(Target::Default),
+        (0..3usize).prop_map(Target::Listed),
+        (0..4usize).prop_map(Target::MovePrincipal)
+    ]
 }
 
 fn restricted(world: &World, target: &Target, r: &Restriction) -> World {
@@ -573,10 +592,15 @@ fn the_generated_universe_reaches_allows_and_denies() {
             }
         }
     }
-    eprintln!("{allows} allows, {denies} denies, {restricted_flips} allows turned by a restriction; denies: {reasons:?}");
+    eprintln!(
+        "{allows} allows, {denies} denies, {restricted_flips} allows turned by a restriction; denies: {reasons:?}"
+    );
     assert!(allows >= 40, "only {allows} allows in 800 generated requests");
     assert!(denies >= 20, "only {denies} denies in 800 generated requests");
-    assert!(restricted_flips >= 10, "only {restricted_flips} allows changed by a restriction: the property would be nearly vacuous");
+    assert!(
+        restricted_flips >= 10,
+        "only {restricted_flips} allows changed by a restriction: the property would be nearly vacuous"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,10 +617,7 @@ fn catalogue() -> Vec<String> {
 
 fn scope_set() -> impl Strategy<Value = Vec<String>> {
     let names = catalogue();
-    prop::collection::vec(
-        prop_oneof![8 => select(names), 1 => "[a-z:]{1,12}".prop_map(String::from)],
-        0..8,
-    )
+    prop::collection::vec(prop_oneof![8 => select(names), 1 => "[a-z:]{1,12}".prop_map(String::from)], 0..8)
 }
 
 fn is_subset(a: &[String], b: &[String]) -> bool {
@@ -710,8 +731,14 @@ fn authorization() -> impl Strategy<Value = String> {
         text(),
         text().prop_map(|t| format!("Bearer {t}")),
         text().prop_map(move |t| format!("Basic {}", b64(t))),
-        (select(vec!["u0", "u0@acme.test", "x-token-auth", ""]), select(vec!["fuzz-api", "fuzz-repo", "fuzz-ro", "pw"]))
-            .prop_map(|(u, s)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{s}")))),
+        (
+            select(vec!["u0", "u0@acme.test", "x-token-auth", ""]),
+            select(vec!["fuzz-api", "fuzz-repo", "fuzz-ro", "pw"])
+        )
+            .prop_map(|(u, s)| format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{s}"))
+            )),
         select(vec!["fuzz-api", "fuzz-repo", "fuzz-ro"]).prop_map(|s| format!("Bearer {s}")),
         "sg[a-z]_[0-9A-Za-z]{0,60}".prop_map(|t| format!("Bearer {t}")),
     ]
@@ -719,30 +746,60 @@ fn authorization() -> impl Strategy<Value = String> {
 
 fn url() -> impl Strategy<Value = String> {
     let segment = prop_oneof![
-        select(vec!["2.0", "repositories", "acme", "web", "web.git", "info", "refs", "git-upload-pack", "git-receive-pack",
-                    "pullrequests", "user", "workspaces", "projects", "..", ".", "", "%2F", "%", "%zz", "%C3%A9"])
-            .prop_map(String::from),
+        select(vec![
+            "2.0",
+            "repositories",
+            "acme",
+            "web",
+            "web.git",
+            "info",
+            "refs",
+            "git-upload-pack",
+            "git-receive-pack",
+            "pullrequests",
+            "user",
+            "workspaces",
+            "projects",
+            "..",
+            ".",
+            "",
+            "%2F",
+            "%",
+            "%zz",
+            "%C3%A9"
+        ])
+        .prop_map(String::from),
         "[^/?#]{0,12}",
     ];
     prop_oneof![
         text(),
-        (prop::collection::vec(segment, 0..8), prop::option::of("[ -~]{0,20}"), any::<bool>()).prop_map(|(segs, q, full)| {
-            let mut u = if full { "https://api.bitbucket.org".to_string() } else { String::new() };
-            u.push('/');
-            u.push_str(&segs.join("/"));
-            if let Some(q) = q {
-                u.push('?');
-                u.push_str(&q);
+        (prop::collection::vec(segment, 0..8), prop::option::of("[ -~]{0,20}"), any::<bool>()).prop_map(
+            |(segs, q, full)| {
+                let mut u = if full { "https://api.bitbucket.org".to_string() } else { String::new() };
+                u.push('/');
+                u.push_str(&segs.join("/"));
+                if let Some(q) = q {
+                    u.push('?');
+                    u.push_str(&q);
+                }
+                u
             }
-            u
-        }),
+        ),
     ]
 }
 
 fn header_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        select(vec!["Authorization", "X-Forwarded-For", "Forwarded", "CF-Connecting-IP", "X-Real-IP", "authorization", "x-forwarded-for"])
-            .prop_map(String::from),
+        select(vec![
+            "Authorization",
+            "X-Forwarded-For",
+            "Forwarded",
+            "CF-Connecting-IP",
+            "X-Real-IP",
+            "authorization",
+            "x-forwarded-for"
+        ])
+        .prop_map(String::from),
         text(),
     ]
 }
@@ -751,7 +808,8 @@ fn ip_text() -> impl Strategy<Value = String> {
     prop_oneof![
         text(),
         any::<std::net::IpAddr>().prop_map(|ip| ip.to_string()),
-        (any::<std::net::IpAddr>(), any::<u16>()).prop_map(|(ip, port)| std::net::SocketAddr::new(ip, port).to_string()),
+        (any::<std::net::IpAddr>(), any::<u16>())
+            .prop_map(|(ip, port)| std::net::SocketAddr::new(ip, port).to_string()),
         prop::collection::vec(any::<std::net::IpAddr>().prop_map(|ip| ip.to_string()), 0..5).prop_map(|v| v.join(", ")),
         any::<std::net::Ipv6Addr>().prop_map(|ip| format!("for=\"[{ip}]:80\";proto=https")),
     ]
@@ -759,7 +817,10 @@ fn ip_text() -> impl Strategy<Value = String> {
 
 fn request() -> impl Strategy<Value = Request> {
     (
-        prop_oneof![select(vec!["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get", ""]).prop_map(String::from), text()],
+        prop_oneof![
+            select(vec!["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get", ""]).prop_map(String::from),
+            text()
+        ],
         url(),
         prop::option::of(authorization()),
         prop::collection::vec((header_name(), prop_oneof![ip_text(), authorization()]), 0..5),

@@ -18,7 +18,10 @@ const GOOD: &str = r#"{"id": "t-0", "kind": "repository_access_token", "secret":
 #[test]
 fn wrong_time_names_its_path() {
     let bad = r#"{"id": "t-1", "kind": "repository_access_token", "secret": "s1", "resource": "acme/web", "expires_at": "tomorrow"}"#;
-    assert_eq!(err(&with_tokens(&format!("{GOOD}, {bad}"))), r#"tokens[1].expires_at: expected an RFC 3339 time, got "tomorrow""#);
+    assert_eq!(
+        err(&with_tokens(&format!("{GOOD}, {bad}"))),
+        r#"tokens[1].expires_at: expected an RFC 3339 time, got "tomorrow""#
+    );
 }
 
 #[test]
@@ -31,10 +34,18 @@ fn unknown_field_is_a_typo_not_ignored() {
 #[test]
 fn wrong_types_and_variants() {
     assert_eq!(err(r#"{"issued_at": 5}"#), "issued_at: expected an RFC 3339 time, got number `5`");
-    assert_eq!(err(r#"{"issued_at": "2026-11-22T10:00:00Z", "tokens": {}}"#), "tokens: expected an array, got an object");
+    assert_eq!(
+        err(r#"{"issued_at": "2026-11-22T10:00:00Z", "tokens": {}}"#),
+        "tokens: expected an array, got an object"
+    );
     let e = err(&with_tokens(r#"{"id": "t", "kind": "repo_token", "secret": "s"}"#));
-    assert!(e.starts_with(r#"tokens[0].kind: unknown variant "repo_token", expected one of `repository_access_token`"#), "{e}");
-    let e = err(r#"{"issued_at": "2026-11-22T10:00:00Z", "policies": [{"name": "p", "ip_allowlist": ["10.0.0.0/8", "nope"]}]}"#);
+    assert!(
+        e.starts_with(r#"tokens[0].kind: unknown variant "repo_token", expected one of `repository_access_token`"#),
+        "{e}"
+    );
+    let e = err(
+        r#"{"issued_at": "2026-11-22T10:00:00Z", "policies": [{"name": "p", "ip_allowlist": ["10.0.0.0/8", "nope"]}]}"#,
+    );
     assert_eq!(e, r#"policies[0].ip_allowlist[1]: expected a CIDR block like "203.0.113.0/24", got "nope""#);
 }
 
@@ -42,15 +53,20 @@ fn wrong_types_and_variants() {
 fn missing_fields_and_references() {
     assert_eq!(err("{}"), "missing field `issued_at`");
     assert_eq!(err(&with_tokens(r#"{"kind": "api_token"}"#)), "tokens[0]: missing field `id`");
-    let e = err(&with_tokens(r#"{"id": "t", "kind": "repository_access_token", "secret": "s", "resource": "acme/nope"}"#));
+    let e =
+        err(&with_tokens(r#"{"id": "t", "kind": "repository_access_token", "secret": "s", "resource": "acme/nope"}"#));
     assert_eq!(e, r#"tokens[0].resource: unknown resource "acme/nope""#);
-    let e = err(&with_tokens(r#"{"id": "t", "kind": "repository_access_token", "secret": "s", "resource": "acme/web", "scopes": ["repo"]}"#));
+    let e = err(&with_tokens(
+        r#"{"id": "t", "kind": "repository_access_token", "secret": "s", "resource": "acme/web", "scopes": ["repo"]}"#,
+    ));
     assert_eq!(e, r#"tokens[0].scopes[0]: unknown scope "repo" in profile "bitbucket-cloud""#);
 }
 
 #[test]
 fn secrets_never_echoed() {
-    let e = err(&with_tokens(r#"{"id": "t", "kind": "repository_access_token", "secret_sha256": "hunter2-is-my-password", "resource": "acme/web"}"#));
+    let e = err(&with_tokens(
+        r#"{"id": "t", "kind": "repository_access_token", "secret_sha256": "hunter2-is-my-password", "resource": "acme/web"}"#,
+    ));
     assert!(!e.contains("hunter2"), "{e}");
     assert!(e.starts_with("tokens[0].secret_sha256: expected 64 hex digits"), "{e}");
 }

@@ -53,7 +53,12 @@ pub fn build_bundle(state: &CompiledState, private_key: &PrivateKey, ttl_seconds
 /// # Errors
 /// `Error::Bundle` when the base is not a well-formed full bundle; `Error::Input` for a state
 /// issued before the base, a zero or too large ttl, or a digest-prefix collision.
-pub fn build_delta(base_bundle: &[u8], new_state: &CompiledState, private_key: &PrivateKey, ttl_seconds: u64) -> Result<Vec<u8>, Error> {
+pub fn build_delta(
+    base_bundle: &[u8],
+    new_state: &CompiledState,
+    private_key: &PrivateKey,
+    ttl_seconds: u64,
+) -> Result<Vec<u8>, Error> {
     let header = read_header(base_bundle)?;
     check_layout(&header, base_bundle)?;
     if header.kind != BundleKind::Bundle {
@@ -144,7 +149,8 @@ pub(crate) fn encode_meta(meta: &Meta) -> Result<Vec<u8>, Error> {
 /// Decodes the meta section; the whole section must be one `Meta` and nothing after it.
 pub(crate) fn decode_meta(header: &Header, bytes: &[u8]) -> Result<Meta, Error> {
     let (start, len) = header.section(META);
-    let section = start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or(Error::Bundle(BundleError::Truncated))?;
+    let section =
+        start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or(Error::Bundle(BundleError::Truncated))?;
     let corrupt = |what: String| Error::Bundle(BundleError::Corrupt(what));
     let (meta, rest): (Meta, &[u8]) =
         postcard::take_from_bytes(section).map_err(|e| corrupt(format!("the meta section cannot be read: {e}")))?;
@@ -155,7 +161,12 @@ pub(crate) fn decode_meta(header: &Header, bytes: &[u8]) -> Result<Meta, Error> 
 }
 
 /// All nine sections: meta, the token table's, and the removed prefixes.
-fn token_sections(tokens: &[&TokenRecord], issued_at: Timestamp, meta: Vec<u8>, removed: Vec<u8>) -> Result<[Vec<u8>; 9], Error> {
+fn token_sections(
+    tokens: &[&TokenRecord],
+    issued_at: Timestamp,
+    meta: Vec<u8>,
+    removed: Vec<u8>,
+) -> Result<[Vec<u8>; 9], Error> {
     for pair in tokens.windows(2) {
         if let [a, b] = pair {
             if prefix_of(&a.digest) >= prefix_of(&b.digest) {
@@ -173,7 +184,8 @@ fn token_sections(tokens: &[&TokenRecord], issued_at: Timestamp, meta: Vec<u8>, 
     }
     let encoder = Encoder::new(tokens, issued_at);
     let [strings, resources, scope_sets, ip_lists] = encoder.tables()?;
-    let table = |entries: &[Vec<u8>]| write_table(entries).map_err(|e| Error::Input(format!("the bundle is too large: {e}")));
+    let table =
+        |entries: &[Vec<u8>]| write_table(entries).map_err(|e| Error::Input(format!("the bundle is too large: {e}")));
     let mut prefixes = Vec::with_capacity(tokens.len() * 16);
     let mut blocks = Vec::with_capacity((tokens.len() / BLOCK + 2) * 4);
     let mut records = Vec::with_capacity(tokens.len() * 24);

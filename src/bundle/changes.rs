@@ -29,8 +29,17 @@ use crate::token::TokenRecord;
 
 /// The keys of a changes document that are a policy change (`apply_policy_change`).
 const POLICY_KEYS: [&str; 5] = ["policies", "default_policy", "network", "token_permissions", "unknown_route"];
-const KEYS: [&str; 9] =
-    ["issued_at", "revoke", "remove", "upsert", "policies", "default_policy", "network", "token_permissions", "unknown_route"];
+const KEYS: [&str; 9] = [
+    "issued_at",
+    "revoke",
+    "remove",
+    "upsert",
+    "policies",
+    "default_policy",
+    "network",
+    "token_permissions",
+    "unknown_route",
+];
 
 /// Builds a signed delta on `base_bundle` from a changes document: `revoke` (token ids, or
 /// `{"id", "at"}` objects; `at` defaults to `issued_at`; an earlier revocation is kept), `remove`
@@ -92,7 +101,10 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
     if issued_at < header.issued_at {
         return Err(Error::state(
             "issued_at",
-            format!("{issued_at} is before the base bundle's issued_at ({}): a delta cannot go back in time", header.issued_at),
+            format!(
+                "{issued_at} is before the base bundle's issued_at ({}): a delta cannot go back in time",
+                header.issued_at
+            ),
         ));
     }
 
@@ -114,11 +126,19 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
             Value::String(id) => (id.as_str(), issued_at, format!("revoke[{i}]")),
             Value::Object(o) => {
                 if let Some(key) = o.keys().find(|k| k.as_str() != "id" && k.as_str() != "at") {
-                    return Err(Error::state(format!("revoke[{i}].{key}"), format!("unknown field `{key}`, expected one of `id`, `at`")));
+                    return Err(Error::state(
+                        format!("revoke[{i}].{key}"),
+                        format!("unknown field `{key}`, expected one of `id`, `at`"),
+                    ));
                 }
                 let id = match o.get("id") {
                     Some(Value::String(id)) => id.as_str(),
-                    Some(v) => return Err(Error::state(format!("revoke[{i}].id"), format!("expected a token id, got {}", kind(v)))),
+                    Some(v) => {
+                        return Err(Error::state(
+                            format!("revoke[{i}].id"),
+                            format!("expected a token id, got {}", kind(v)),
+                        ))
+                    }
                     None => return Err(Error::state(format!("revoke[{i}]"), "missing field `id`")),
                 };
                 let at = match o.get("at") {
@@ -127,7 +147,12 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
                 };
                 (id, at, format!("revoke[{i}].id"))
             }
-            v => return Err(Error::state(format!("revoke[{i}]"), format!("expected a token id or {{\"id\", \"at\"}}, got {}", kind(v)))),
+            v => {
+                return Err(Error::state(
+                    format!("revoke[{i}]"),
+                    format!("expected a token id or {{\"id\", \"at\"}}, got {}", kind(v)),
+                ))
+            }
         };
         let slot = base_slot(id, &id_path)?;
         claim(id, id_path)?;
@@ -161,7 +186,8 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
     }
 
     let meta = policy_change(doc, &base_meta)?;
-    let mut tokens: BTreeMap<Prefix, TokenRecord> = slots.into_iter().flatten().map(|t| (prefix_of(&t.digest), t)).collect();
+    let mut tokens: BTreeMap<Prefix, TokenRecord> =
+        slots.into_iter().flatten().map(|t| (prefix_of(&t.digest), t)).collect();
     for (record, i) in upserts {
         let prefix = prefix_of(&record.digest);
         if let Some(other) = tokens.get(&prefix) {

@@ -95,7 +95,9 @@ impl Header {
 
     pub(crate) fn write(&self, out: &mut Vec<u8>) -> Result<(), Error> {
         let u32_of = |v: usize, what: &str| {
-            u32::try_from(v).map_err(|_| Error::Input(format!("the bundle's {what} does not fit the format (more than 4 GiB or 2^32 entries)")))
+            u32::try_from(v).map_err(|_| {
+                Error::Input(format!("the bundle's {what} does not fit the format (more than 4 GiB or 2^32 entries)"))
+            })
         };
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&self.version.to_le_bytes());
@@ -190,7 +192,8 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, Error> {
         kind,
         kind_byte,
         reserved,
-        total_len: usize::try_from(total_len).map_err(|_| corrupt("the bundle is larger than this platform can address"))?,
+        total_len: usize::try_from(total_len)
+            .map_err(|_| corrupt("the bundle is larger than this platform can address"))?,
         key_id,
         issued_at,
         expires_at,
@@ -324,7 +327,10 @@ impl TableLayout {
 /// Digest prefixes must be strictly increasing: binary search depends on it, and a repeated
 /// prefix would make a lookup ambiguous.
 fn check_sorted(bytes: &[u8], start: usize, len: usize, what: &str) -> Result<(), Error> {
-    let section = start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or_else(|| corrupt(format!("the {what} section lies outside the bundle")))?;
+    let section = start
+        .checked_add(len)
+        .and_then(|end| bytes.get(start..end))
+        .ok_or_else(|| corrupt(format!("the {what} section lies outside the bundle")))?;
     let mut previous: Option<&[u8]> = None;
     for chunk in section.chunks_exact(PREFIX_LEN) {
         if previous.is_some_and(|p| p >= chunk) {

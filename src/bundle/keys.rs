@@ -74,7 +74,10 @@ impl PublicKey {
     /// ```
     pub fn parse(text: &str) -> Result<PublicKey, Error> {
         let bytes = decode_base64(text).ok_or_else(|| {
-            Error::Key(format!("public key: expected 32 bytes as base64url or base64 text, got {} characters that are neither", text.trim().chars().count()))
+            Error::Key(format!(
+                "public key: expected 32 bytes as base64url or base64 text, got {} characters that are neither",
+                text.trim().chars().count()
+            ))
         })?;
         PublicKey::from_slice(&bytes)
     }
@@ -84,9 +87,8 @@ impl PublicKey {
     /// # Errors
     /// `Error::Key` when there are not exactly 32 bytes or they are not a curve point.
     pub fn from_slice(bytes: &[u8]) -> Result<PublicKey, Error> {
-        let raw: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Key(format!("public key: expected 32 bytes, got {}", bytes.len())))?;
+        let raw: [u8; 32] =
+            bytes.try_into().map_err(|_| Error::Key(format!("public key: expected 32 bytes, got {}", bytes.len())))?;
         PublicKey::from_bytes(&raw)
     }
 
@@ -98,7 +100,9 @@ impl PublicKey {
         let key = VerifyingKey::from_bytes(bytes)
             .map_err(|_| Error::Key("public key: the 32 bytes are not an Ed25519 public key".into()))?;
         if key.is_weak() {
-            return Err(Error::Key("public key: a weak (small-order) Ed25519 key verifies forged signatures; refusing it".into()));
+            return Err(Error::Key(
+                "public key: a weak (small-order) Ed25519 key verifies forged signatures; refusing it".into(),
+            ));
         }
         Ok(PublicKey { key, id: KeyId::of(bytes) })
     }
@@ -160,9 +164,9 @@ impl PrivateKey {
     /// # Errors
     /// `Error::Key` when there are not exactly 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<PrivateKey, Error> {
-        let seed: &[u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Key(format!("private key: expected a 32-byte Ed25519 seed, got {} bytes", bytes.len())))?;
+        let seed: &[u8; 32] = bytes.try_into().map_err(|_| {
+            Error::Key(format!("private key: expected a 32-byte Ed25519 seed, got {} bytes", bytes.len()))
+        })?;
         Ok(PrivateKey::from_bytes(seed))
     }
 

@@ -29,7 +29,10 @@ pub(crate) struct Base {
 
 impl std::fmt::Debug for Base {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Base").field("bytes", &self.bytes.len()).field("issued_at", &self.issued_at).finish_non_exhaustive()
+        f.debug_struct("Base")
+            .field("bytes", &self.bytes.len())
+            .field("issued_at", &self.issued_at)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,7 +92,9 @@ impl Engine {
     fn from_verified(bytes: Arc<Vec<u8>>, header: Header, public_keys: &[PublicKey]) -> Result<Engine, Error> {
         let meta = decode_meta(&header, &bytes)?;
         if meta.issued_at != header.issued_at {
-            return Err(Error::Bundle(BundleError::Corrupt("the meta section's issued_at differs from the header's".into())));
+            return Err(Error::Bundle(BundleError::Corrupt(
+                "the meta section's issued_at differs from the header's".into(),
+            )));
         }
         let profile = compile_profile(&meta)?;
         let layout = TableLayout::parse(&header, &bytes)?;
@@ -147,7 +152,9 @@ impl Engine {
         } else {
             let meta = decode_meta(&header, bytes)?;
             if meta.issued_at != header.issued_at {
-                return Err(Error::Bundle(BundleError::Corrupt("the meta section's issued_at differs from the header's".into())));
+                return Err(Error::Bundle(BundleError::Corrupt(
+                    "the meta section's issued_at differs from the header's".into(),
+                )));
             }
             let profile = compile_profile(&meta)?;
             (meta, profile)
@@ -181,10 +188,8 @@ fn check_bundle(header: &Header, now: Timestamp) -> Result<(), Error> {
 fn check_disjoint(delta: &BundleTokens) -> Result<(), Error> {
     let removed = delta.removed();
     for i in 0..removed.count {
-        let contradictory = removed
-            .get(delta.bytes(), i)
-            .and_then(|p| <[u8; 16]>::try_from(p).ok())
-            .is_none_or(|p| delta.contains(&p));
+        let contradictory =
+            removed.get(delta.bytes(), i).and_then(|p| <[u8; 16]>::try_from(p).ok()).is_none_or(|p| delta.contains(&p));
         if contradictory {
             return Err(Error::Bundle(BundleError::Corrupt("a delta both removes and changes the same token".into())));
         }
@@ -247,7 +252,9 @@ fn hex(bytes: &[u8]) -> String {
 pub fn inspect_bundle(bytes: &[u8], public_keys: &[PublicKey]) -> Result<BundleInfo, Error> {
     let h = verify(bytes, public_keys)?;
     TableLayout::parse(&h, bytes)?;
-    let s = |name: &str| SECTION_NAMES.iter().position(|n| *n == name).and_then(|i| h.sections.get(i)).copied().unwrap_or(0);
+    let s = |name: &str| {
+        SECTION_NAMES.iter().position(|n| *n == name).and_then(|i| h.sections.get(i)).copied().unwrap_or(0)
+    };
     Ok(BundleInfo {
         kind: h.kind.as_str(),
         version: h.version,

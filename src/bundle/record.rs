@@ -160,11 +160,8 @@ pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32
             Some(Timestamp(created_at.unwrap_or(dict.issued_at).0.checked_add(seconds)?))
         }
     };
-    let revoked_at = if head & REVOKED != 0 {
-        Some(Timestamp(dict.issued_at.0.checked_add(unzigzag(r.varint()?))?))
-    } else {
-        None
-    };
+    let revoked_at =
+        if head & REVOKED != 0 { Some(Timestamp(dict.issued_at.0.checked_add(unzigzag(r.varint()?))?)) } else { None };
     Some(TokenRecord {
         digest,
         id,
@@ -200,7 +197,10 @@ impl<K: Ord + Clone> Ranked<K> {
     }
 
     fn get(&self, key: &K) -> Result<usize, Error> {
-        self.index.get(key).copied().ok_or_else(|| Error::Input("internal: a value missing from its bundle table".into()))
+        self.index
+            .get(key)
+            .copied()
+            .ok_or_else(|| Error::Input("internal: a value missing from its bundle table".into()))
     }
 }
 
@@ -316,7 +316,8 @@ impl<'a> Encoder<'a> {
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>, t: &TokenRecord) -> Result<(), Error> {
-        let range = || Error::Input(format!("token {}: a time is out of the range a bundle can hold", quoted_id(&t.id)));
+        let range =
+            || Error::Input(format!("token {}: a time is out of the range a bundle can hold", quoted_id(&t.id)));
         let mut head = kind_index(t.kind);
         head |= match t.access {
             None => 0,
@@ -411,7 +412,11 @@ mod tests {
                 1 => Some("u-admin".into()),
                 _ => (i % 3 == 0).then(|| "u-mary".to_string()),
             },
-            allowed_ips: if i % 2 == 1 { vec!["203.0.113.0/24".parse().unwrap(), "2001:db8::/32".parse().unwrap()] } else { Vec::new() },
+            allowed_ips: if i % 2 == 1 {
+                vec!["203.0.113.0/24".parse().unwrap(), "2001:db8::/32".parse().unwrap()]
+            } else {
+                Vec::new()
+            },
         }
     }
 

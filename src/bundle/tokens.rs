@@ -139,7 +139,8 @@ impl BundleTokens {
         let block = index / BLOCK;
         let blocks = self.layout.blocks;
         let from = usize::try_from(u32_at(&self.bytes, blocks.checked_add(block.checked_mul(4)?)?)?).ok()?;
-        let to = usize::try_from(u32_at(&self.bytes, blocks.checked_add(block.checked_add(1)?.checked_mul(4)?)?)?).ok()?;
+        let to =
+            usize::try_from(u32_at(&self.bytes, blocks.checked_add(block.checked_add(1)?.checked_mul(4)?)?)?).ok()?;
         let (start, _) = self.layout.records;
         let slice = self.bytes.get(start.checked_add(from)?..start.checked_add(to)?)?;
         let mut r = Reader::new(slice);
@@ -248,10 +249,14 @@ impl TokenSource for OverlayTokens {
             }
             let b = base.next()?;
             // Both lists are sorted: walk the removed list alongside (each step consumes one).
-            while removed.get(self.delta.bytes(), next_removed).is_some_and(|p| p < b.digest.get(..PREFIX_LEN).unwrap_or(&[])) {
+            while removed
+                .get(self.delta.bytes(), next_removed)
+                .is_some_and(|p| p < b.digest.get(..PREFIX_LEN).unwrap_or(&[]))
+            {
                 next_removed += 1;
             }
-            let is_removed = removed.get(self.delta.bytes(), next_removed).is_some_and(|p| Some(p) == b.digest.get(..PREFIX_LEN));
+            let is_removed =
+                removed.get(self.delta.bytes(), next_removed).is_some_and(|p| Some(p) == b.digest.get(..PREFIX_LEN));
             if !is_removed {
                 return Some(b);
             }
@@ -290,9 +295,23 @@ mod tests {
         // Uniform (as SHA-256 gives).
         check((0u32..2000).map(|i| prefix_of(&crate::token::digest_token(&i.to_string()))).collect());
         // All equal in the first 8 bytes: interpolation has nothing to go on.
-        check((0u32..500).map(|i| { let mut p = [7u8; 16]; p[12..].copy_from_slice(&i.to_be_bytes()); p }).collect());
+        check(
+            (0u32..500)
+                .map(|i| {
+                    let mut p = [7u8; 16];
+                    p[12..].copy_from_slice(&i.to_be_bytes());
+                    p
+                })
+                .collect(),
+        );
         // Skewed: a dense cluster and a few outliers (chosen `secret_sha256` values).
-        let mut skewed: Vec<Prefix> = (0u32..1000).map(|i| { let mut p = [0u8; 16]; p[4..8].copy_from_slice(&i.to_be_bytes()); p }).collect();
+        let mut skewed: Vec<Prefix> = (0u32..1000)
+            .map(|i| {
+                let mut p = [0u8; 16];
+                p[4..8].copy_from_slice(&i.to_be_bytes());
+                p
+            })
+            .collect();
         skewed.push([0xff; 16]);
         skewed.push([0x80; 16]);
         check(skewed);

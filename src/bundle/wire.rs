@@ -130,19 +130,23 @@ impl Table {
     /// Checks the table that fills `section` (absolute range `start..start + len` of `bytes`).
     /// Walks the offsets once: the loop is bounded by `len / 4`.
     pub(crate) fn parse(bytes: &[u8], start: usize, len: usize, what: &str) -> Result<Table, String> {
-        let section = start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or_else(|| format!("the {what} table lies outside the bundle"))?;
+        let section = start
+            .checked_add(len)
+            .and_then(|end| bytes.get(start..end))
+            .ok_or_else(|| format!("the {what} table lies outside the bundle"))?;
         let count = u32_at(section, 0).ok_or_else(|| format!("the {what} table is shorter than its count"))?;
         let count = usize::try_from(count).map_err(|_| format!("the {what} table is too large"))?;
-        let offsets_len = count
-            .checked_add(1)
-            .and_then(|n| n.checked_mul(4))
-            .filter(|&n| n <= len.saturating_sub(4))
-            .ok_or_else(|| format!("the {what} table claims {count} entries, more than its {len} bytes could hold"))?;
+        let offsets_len =
+            count.checked_add(1).and_then(|n| n.checked_mul(4)).filter(|&n| n <= len.saturating_sub(4)).ok_or_else(
+                || format!("the {what} table claims {count} entries, more than its {len} bytes could hold"),
+            )?;
         let data_len = len.saturating_sub(4).saturating_sub(offsets_len);
         let mut previous = 0usize;
         for i in 0..=count {
             let at = 4usize.saturating_add(i.saturating_mul(4));
-            let off = u32_at(section, at).and_then(|o| usize::try_from(o).ok()).ok_or_else(|| format!("the {what} table is cut short"))?;
+            let off = u32_at(section, at)
+                .and_then(|o| usize::try_from(o).ok())
+                .ok_or_else(|| format!("the {what} table is cut short"))?;
             let bad = if i == 0 { off != 0 } else { off < previous };
             if bad || off > data_len {
                 return Err(format!("the {what} table has an offset out of order"));

@@ -9,7 +9,10 @@ use super::request::Headers;
 pub enum Credential {
     None,
     Bearer(String),
-    Basic { user: String, secret: String },
+    Basic {
+        user: String,
+        secret: String,
+    },
     /// Unreadable; the `&str` says why (never quoting the secret).
     Malformed(&'static str),
 }

@@ -171,7 +171,8 @@ impl<'a> Context<'a> {
     }
 
     fn client_ip(&mut self, trace: &mut Trace<'_>) -> Option<IpAddr> {
-        let (ip, source) = client_ip::resolve(&self.snapshot.meta.network, &self.request.headers, self.request.remote_addr.as_deref());
+        let (ip, source) =
+            client_ip::resolve(&self.snapshot.meta.network, &self.request.headers, self.request.remote_addr.as_deref());
         self.decision.client_ip = ip.map(|i| i.to_string());
         // No peer address is not a failure by itself: only an allowlist needs one, and says so.
         trace.step("client_ip", !matches!(source, client_ip::Source::BadHeader(_)), || match (ip, source) {
@@ -191,20 +192,32 @@ impl<'a> Context<'a> {
             let public = route.resource.as_ref().is_some_and(|r| self.snapshot.meta.directory.is_public(r));
             // A read is what the route needs, not the method: `git-upload-pack` is a POST that
             // reads, and GET of a repository's webhooks needs admin.
-            let reads = route.any_of.iter().any(|set| self.snapshot.profile.level_for(set).is_none_or(|l| l == Level::Read));
+            let reads =
+                route.any_of.iter().any(|set| self.snapshot.profile.level_for(set).is_none_or(|l| l == Level::Read));
             if public && reads {
-                trace.step("route", true, || format!("{} {} reads a public repository", self.request.method, route.template));
+                trace.step("route", true, || {
+                    format!("{} {} reads a public repository", self.request.method, route.template)
+                });
                 return stop(Reason::AnonymousPublicRead, "anyone may read a public repository");
             }
         }
         stop(Reason::NoCredentials, "the request carries no credentials")
     }
 
-    fn lookup(&mut self, secret: &str, format: TokenFormat, basic_user: Option<&str>, trace: &mut Trace<'_>) -> Verdict<TokenRecord> {
+    fn lookup(
+        &mut self,
+        secret: &str,
+        format: TokenFormat,
+        basic_user: Option<&str>,
+        trace: &mut Trace<'_>,
+    ) -> Verdict<TokenRecord> {
         let digest = digest_token(secret);
         let Ok(found) = self.snapshot.tokens.lookup(&digest) else {
             trace.step("digest_lookup", false, || "the token is listed but its record cannot be read".into());
-            return stop(Reason::InternalError, "the token table is damaged: the bundle cannot be trusted for this token");
+            return stop(
+                Reason::InternalError,
+                "the token table is damaged: the bundle cannot be trusted for this token",
+            );
         };
         let Some(token) = found else {
             trace.step("digest_lookup", false, || "no token has this digest".into());
@@ -217,10 +230,14 @@ impl<'a> Context<'a> {
         if let Some(user) = basic_user {
             let fits = match token.kind.binding() {
                 Binding::Resource => user == TOKEN_AUTH_USER,
-                Binding::User | Binding::ServiceAccount => self.principal_of(&token).is_some_and(|p| p.answers_to(user)),
+                Binding::User | Binding::ServiceAccount => {
+                    self.principal_of(&token).is_some_and(|p| p.answers_to(user))
+                }
                 Binding::Organisation => false,
             };
-            trace.step("basic_username", fits, || format!("username `{user}` {} this token", if fits { "fits" } else { "does not fit" }));
+            trace.step("basic_username", fits, || {
+                format!("username `{user}` {} this token", if fits { "fits" } else { "does not fit" })
+            });
             if !fits {
                 return stop(Reason::UnknownToken, format!("the token is not valid with the username `{user}`"));
             }
@@ -234,7 +251,9 @@ impl<'a> Context<'a> {
         let principal = dir.principals.iter().find(|p| p.answers_to(user));
         let policy = self.snapshot.meta.policies.for_principal(principal);
         self.decision.policy = Some(policy.name.clone());
-        trace.step("password", policy.password_auth == PasswordAuth::Allow, || format!("a password for `{user}` under policy `{}`", policy.name));
+        trace.step("password", policy.password_auth == PasswordAuth::Allow, || {
+            format!("a password for `{user}` under policy `{}`", policy.name)
+        });
         if policy.password_auth == PasswordAuth::Disable {
             stop(Reason::PasswordAuthDisabled, format!("policy `{}` disables password authentication", policy.name))
         } else {
@@ -254,10 +273,26 @@ impl<'a> Context<'a> {
             stop(Reason::TokenExpired, format!("the token expired at {at}"))
         } else if token.created_at.is_none() {
             // Fail closed: a token of unknown age cannot be shown to be within any lifetime.
-            stop(Reason::TokenLifetimeExceedsPolicy, format!("the token has no `created_at`, so policy `{}`'s {}-day lifetime cannot be checked", policy.name, policy.max_token_lifetime_days))
-        } else if let Some(limit) = token.created_at.map(|c| c.plus(i64::from(policy.max_token_lifetime_days) * DAY)).filter(|&l| l <= now) {
-            stop(Reason::TokenLifetimeExceedsPolicy, format!("policy `{}` limits tokens to {} days; this one passed that at {limit}", policy.name, policy.max_token_lifetime_days))
-        } else if let Some(cutoff) = policy.revoke_issued_before.filter(|&cut| token.created_at.is_some_and(|c| c < cut)) {
+            stop(
+                Reason::TokenLifetimeExceedsPolicy,
+                format!(
+                    "the token has no `created_at`, so policy `{}`'s {}-day lifetime cannot be checked",
+                    policy.name, policy.max_token_lifetime_days
+                ),
+            )
+        } else if let Some(limit) =
+            token.created_at.map(|c| c.plus(i64::from(policy.max_token_lifetime_days) * DAY)).filter(|&l| l <= now)
+        {
+            stop(
+                Reason::TokenLifetimeExceedsPolicy,
+                format!(
+                    "policy `{}` limits tokens to {} days; this one passed that at {limit}",
+                    policy.name, policy.max_token_lifetime_days
+                ),
+            )
+        } else if let Some(cutoff) =
+            policy.revoke_issued_before.filter(|&cut| token.created_at.is_some_and(|c| c < cut))
+        {
             stop(Reason::TokenRevoked, format!("policy `{}` revokes every token issued before {cutoff}", policy.name))
         } else {
             Ok(())
@@ -276,26 +311,47 @@ impl<'a> Context<'a> {
         }
         let verdict = match principal {
             None => stop(Reason::PrincipalInactive, "the token's principal no longer exists"),
-            Some(p) if !p.is_active() => stop(Reason::PrincipalInactive, format!("principal `{}` is {}", p.id, p.status.as_str())),
-            Some(p) if !p.in_any(&self.snapshot.meta.token_permissions.use_tokens) => {
-                stop(Reason::PrincipalLacksPermission, format!("principal `{}` is in no group that may use tokens", p.id))
+            Some(p) if !p.is_active() => {
+                stop(Reason::PrincipalInactive, format!("principal `{}` is {}", p.id, p.status.as_str()))
             }
+            Some(p) if !p.in_any(&self.snapshot.meta.token_permissions.use_tokens) => stop(
+                Reason::PrincipalLacksPermission,
+                format!("principal `{}` is in no group that may use tokens", p.id),
+            ),
             Some(_) => Ok(()),
         };
         trace.step("principal", verdict.is_ok(), || match &verdict {
-            Ok(()) => format!("principal `{}` is active and may use tokens", token.principal.as_deref().unwrap_or_default()),
+            Ok(()) => {
+                format!("principal `{}` is active and may use tokens", token.principal.as_deref().unwrap_or_default())
+            }
             Err((_, m)) => m.clone(),
         });
         verdict
     }
 
-    fn policy_gates(&self, token: &TokenRecord, policy: &Policy, client_ip: Option<IpAddr>, trace: &mut Trace<'_>) -> Verdict<()> {
+    fn policy_gates(
+        &self,
+        token: &TokenRecord,
+        policy: &Policy,
+        client_ip: Option<IpAddr>,
+        trace: &mut Trace<'_>,
+    ) -> Verdict<()> {
         let verdict = if let Err(blocked) = kind_gate(token.kind, policy) {
             Err(blocked)
         } else if !policy.allows_ip(client_ip) {
-            stop(Reason::IpNotAllowed, format!("the client address {} is outside the allowlist of policy `{}`", ip_text(client_ip), policy.name))
+            stop(
+                Reason::IpNotAllowed,
+                format!(
+                    "the client address {} is outside the allowlist of policy `{}`",
+                    ip_text(client_ip),
+                    policy.name
+                ),
+            )
         } else if !ip_allowed(&token.allowed_ips, client_ip) {
-            stop(Reason::IpNotAllowed, format!("the client address {} is outside the token's allowed addresses", ip_text(client_ip)))
+            stop(
+                Reason::IpNotAllowed,
+                format!("the client address {} is outside the token's allowed addresses", ip_text(client_ip)),
+            )
         } else {
             Ok(())
         };
@@ -313,8 +369,18 @@ impl<'a> Context<'a> {
 
     fn route(&mut self, trace: &mut Trace<'_>) -> Verdict<RouteMatch> {
         let Some(route) = self.match_route() else {
-            trace.step("route", false, || format!("no route of profile `{}` matches {} {}", self.snapshot.profile.name(), self.request.method, self.request.url));
-            return stop(Reason::RouteUnknown, format!("no route of profile `{}` matches this request", self.snapshot.profile.name()));
+            trace.step("route", false, || {
+                format!(
+                    "no route of profile `{}` matches {} {}",
+                    self.snapshot.profile.name(),
+                    self.request.method,
+                    self.request.url
+                )
+            });
+            return stop(
+                Reason::RouteUnknown,
+                format!("no route of profile `{}` matches this request", self.snapshot.profile.name()),
+            );
         };
         trace.step("route", true, || {
             let resource = route.resource.as_ref().map_or_else(|| "no resource".to_string(), ToString::to_string);
@@ -330,9 +396,23 @@ impl<'a> Context<'a> {
         self.decision.granted = Some(granted.clone());
         if let Some(access) = token.access {
             let ok = access == AccessMode::ReadWrite || is_read_method(&self.request.method);
-            trace.step("scope", ok, || format!("access mode {} {} {}", access.as_str(), if ok { "allows" } else { "does not allow" }, self.request.method));
+            trace.step("scope", ok, || {
+                format!(
+                    "access mode {} {} {}",
+                    access.as_str(),
+                    if ok { "allows" } else { "does not allow" },
+                    self.request.method
+                )
+            });
             if !ok {
-                return stop(Reason::ScopeMissing, format!("a {} token cannot make a {} request", access.as_str(), self.request.method.to_ascii_uppercase()));
+                return stop(
+                    Reason::ScopeMissing,
+                    format!(
+                        "a {} token cannot make a {} request",
+                        access.as_str(),
+                        self.request.method.to_ascii_uppercase()
+                    ),
+                );
             }
             if token.scopes.is_empty() {
                 return Ok(Vec::new());
@@ -345,7 +425,10 @@ impl<'a> Context<'a> {
         });
         match satisfied {
             Some(set) => Ok(set.clone()),
-            None => stop(Reason::ScopeMissing, format!("the token lacks the scopes this route needs: {}", sets_text(&route.any_of))),
+            None => stop(
+                Reason::ScopeMissing,
+                format!("the token lacks the scopes this route needs: {}", sets_text(&route.any_of)),
+            ),
         }
     }
 
@@ -366,13 +449,22 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn permission_check(&self, token: &TokenRecord, principal: Option<&Principal>, route: &RouteMatch, satisfied: Vec<String>, trace: &mut Trace<'_>) -> Verdict<()> {
+    fn permission_check(
+        &self,
+        token: &TokenRecord,
+        principal: Option<&Principal>,
+        route: &RouteMatch,
+        satisfied: Vec<String>,
+        trace: &mut Trace<'_>,
+    ) -> Verdict<()> {
         let (Some(principal), Some(resource)) = (principal, &route.resource) else {
             trace.step("permission", true, || "no user permission applies".into());
             return Ok(());
         };
         let needed = match token.access {
-            Some(_) if satisfied.is_empty() => Some(if is_read_method(&self.request.method) { Level::Read } else { Level::Write }),
+            Some(_) if satisfied.is_empty() => {
+                Some(if is_read_method(&self.request.method) { Level::Read } else { Level::Write })
+            }
             _ => self.snapshot.profile.level_for(&satisfied),
         };
         let Some(needed) = needed else {
@@ -384,12 +476,21 @@ impl<'a> Context<'a> {
         let public_read = needed == Level::Read && dir.is_public(resource);
         let ok = public_read || has.is_some_and(|l| l >= needed);
         trace.step("permission", ok, || {
-            format!("`{}` has {} on {resource}, needs {}{}", principal.id, has.map_or("no access", Level::as_str), needed.as_str(), if public_read { " (public repository)" } else { "" })
+            format!(
+                "`{}` has {} on {resource}, needs {}{}",
+                principal.id,
+                has.map_or("no access", Level::as_str),
+                needed.as_str(),
+                if public_read { " (public repository)" } else { "" }
+            )
         });
         if ok {
             Ok(())
         } else {
-            stop(Reason::PrincipalLacksPermission, format!("`{}` lacks {} permission on {}", principal.id, needed.as_str(), resource))
+            stop(
+                Reason::PrincipalLacksPermission,
+                format!("`{}` lacks {} permission on {}", principal.id, needed.as_str(), resource),
+            )
         }
     }
 }

@@ -146,7 +146,8 @@ mod tests {
 
     #[test]
     fn headers_both_shapes() {
-        let a: Headers = serde_json::from_str(r#"{"Authorization":"Bearer x","X-Forwarded-For":["1.1.1.1","2.2.2.2"]}"#).unwrap();
+        let a: Headers =
+            serde_json::from_str(r#"{"Authorization":"Bearer x","X-Forwarded-For":["1.1.1.1","2.2.2.2"]}"#).unwrap();
         assert_eq!(a.get("authorization"), Some("Bearer x"));
         assert_eq!(a.get_all("x-forwarded-for").count(), 2);
         let b: Headers = serde_json::from_str(r#"[["authorization","Bearer y"]]"#).unwrap();

@@ -36,7 +36,8 @@ const IMPLIES: [(&str, &[&str]); 7] = [
     ("account:write", &["account"]),
 ];
 
-const ACCOUNT_LEVEL: [&str; 7] = ["account", "account:write", "email", "snippet", "snippet:write", "team", "team:write"];
+const ACCOUNT_LEVEL: [&str; 7] =
+    ["account", "account:write", "email", "snippet", "snippet:write", "team", "team:write"];
 const ACCOUNT_LEVEL_GRANULAR: [&str; 4] = ["user", "snippet", "ssh-key", "gpg-key"];
 
 const READ: [&str; 2] = ["repository", "read:repository:bitbucket"];
@@ -53,7 +54,10 @@ pub(crate) fn from_openapi(spec_json: &str) -> Result<ProfileDoc, Error> {
     }
     for required in READ.iter().chain(&WRITE).chain(IMPLIES.iter().map(|(name, _)| name)) {
         if !doc.scopes.iter().any(|s| s.name == *required) {
-            return Err(profile_error("components.securitySchemes", format!("the spec no longer declares scope `{required}`")));
+            return Err(profile_error(
+                "components.securitySchemes",
+                format!("the spec no longer declares scope `{required}`"),
+            ));
         }
     }
     doc.routes.extend(git_routes());
@@ -149,6 +153,9 @@ mod tests {
         assert_eq!(routes.len(), 4);
         assert!(routes.iter().all(|r| r.path.starts_with("/{workspace}/{repo_slug}/")));
         let push = routes.iter().find(|r| r.path.ends_with("git-receive-pack")).unwrap();
-        assert_eq!(push.any_of, vec![vec!["repository:write".to_owned()], vec!["write:repository:bitbucket".to_owned()]]);
+        assert_eq!(
+            push.any_of,
+            vec![vec!["repository:write".to_owned()], vec!["write:repository:bitbucket".to_owned()]]
+        );
     }
 }

@@ -37,20 +37,16 @@ struct CompactDoc {
 
 /// Reads the compact form back into a document.
 pub(crate) fn parse(text: &str) -> Result<ProfileDoc, Error> {
-    let doc: CompactDoc = serde_json::from_str(text).map_err(|e| profile_error("", format!("bad compact profile: {e}")))?;
-    let scopes = doc
-        .scopes
-        .into_iter()
-        .map(|(name, level, implies)| ScopeDef { name, implies, level })
-        .collect();
+    let doc: CompactDoc =
+        serde_json::from_str(text).map_err(|e| profile_error("", format!("bad compact profile: {e}")))?;
+    let scopes = doc.scopes.into_iter().map(|(name, level, implies)| ScopeDef { name, implies, level }).collect();
     let mut routes = Vec::new();
     for (i, (path, methods)) in doc.routes.into_iter().enumerate() {
         for (j, (method, req)) in methods.into_iter().enumerate() {
-            let any_of = doc
-                .requirements
-                .get(req)
-                .cloned()
-                .ok_or_else(|| profile_error(format!("routes[{i}][1][{j}]"), format!("no requirement list {req}")))?;
+            let any_of =
+                doc.requirements.get(req).cloned().ok_or_else(|| {
+                    profile_error(format!("routes[{i}][1][{j}]"), format!("no requirement list {req}"))
+                })?;
             let (method, query) = match method.split_once('?') {
                 Some((m, q)) => (m.to_owned(), Some(q.to_owned())),
                 None => (method, None),

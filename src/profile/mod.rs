@@ -110,7 +110,9 @@ pub(crate) fn profile_error(path: impl Into<String>, message: impl Into<String>)
 
 /// A scope name the catalogue can hold: short, printable, no spaces (OAuth scope-token syntax).
 pub(crate) fn check_scope_name(path: &str, name: &str) -> Result<(), Error> {
-    if name.is_empty() || name.len() > MAX_SCOPE_NAME_LEN || !name.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    if name.is_empty()
+        || name.len() > MAX_SCOPE_NAME_LEN
+        || !name.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
     {
         return Err(profile_error(path, format!("`{name}` is not a scope name")));
     }
@@ -156,7 +158,10 @@ impl Profile {
             }
             for (j, set) in r.any_of.iter().enumerate() {
                 if set.len() > MAX_SET_LEN {
-                    return Err(profile_error(format!("routes[{i}].any_of[{j}]"), format!("more than {MAX_SET_LEN} scopes")));
+                    return Err(profile_error(
+                        format!("routes[{i}].any_of[{j}]"),
+                        format!("more than {MAX_SET_LEN} scopes"),
+                    ));
                 }
                 for (k, scope) in set.iter().enumerate() {
                     if !index.contains_key(scope) {

@@ -17,7 +17,10 @@ use serde_json::{Map, Value};
 use crate::error::Error;
 
 use super::template::parse_template;
-use super::{check_scope_name, profile_error, ProfileDoc, Profile, RouteDef, ScopeDef, MAX_ROUTES, MAX_SCOPES, MAX_SETS, MAX_SET_LEN};
+use super::{
+    check_scope_name, profile_error, Profile, ProfileDoc, RouteDef, ScopeDef, MAX_ROUTES, MAX_SCOPES, MAX_SETS,
+    MAX_SET_LEN,
+};
 
 /// The operations of a path item, in the order routes are listed.
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "options"];
@@ -33,8 +36,8 @@ pub fn profile_from_openapi(spec_json: &str, name: &str) -> Result<ProfileDoc, E
     if name.is_empty() || name.len() > 128 {
         return Err(profile_error("name", "expected a profile name of 1 to 128 characters"));
     }
-    let root: Value = serde_json::from_str(spec_json)
-        .map_err(|e| profile_error("", format!("not a JSON document: {e}")))?;
+    let root: Value =
+        serde_json::from_str(spec_json).map_err(|e| profile_error("", format!("not a JSON document: {e}")))?;
     let root = root.as_object().ok_or_else(|| profile_error("", "expected an OpenAPI document (a JSON object)"))?;
     match root.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.") => {}
@@ -54,7 +57,10 @@ pub fn profile_from_openapi(spec_json: &str, name: &str) -> Result<ProfileDoc, E
     let mut routes = Vec::new();
     for key in keys {
         let at = format!("paths.{key}");
-        let item = paths.get(key).and_then(Value::as_object).ok_or_else(|| profile_error(&at, "expected a path item object"))?;
+        let item = paths
+            .get(key)
+            .and_then(Value::as_object)
+            .ok_or_else(|| profile_error(&at, "expected a path item object"))?;
         if item.contains_key("$ref") {
             return Err(profile_error(format!("{at}.$ref"), "path item references are not supported"));
         }
@@ -111,7 +117,9 @@ fn base_path(root: &Map<String, Value>) -> Result<String, Error> {
             .and_then(|v| v.get(var))
             .and_then(|v| v.get("default"))
             .and_then(Value::as_str)
-            .ok_or_else(|| profile_error(format!("servers[0].variables.{var}.default"), "expected the variable's default value"))?;
+            .ok_or_else(|| {
+                profile_error(format!("servers[0].variables.{var}.default"), "expected the variable's default value")
+            })?;
         out.push_str(default);
         rest = after.get(close + 1..).unwrap_or_default();
     }
@@ -137,16 +145,12 @@ fn join_path(base: &str, path: &str) -> String {
 
 /// Whether each named scheme carries scopes. Classic scopes of `oauth2` flows go into the
 /// catalogue.
-fn security_schemes(
-    root: &Map<String, Value>,
-    catalogue: &mut BTreeSet<String>,
-) -> Result<Vec<(String, bool)>, Error> {
+fn security_schemes(root: &Map<String, Value>, catalogue: &mut BTreeSet<String>) -> Result<Vec<(String, bool)>, Error> {
     let Some(schemes) = root.get("components").and_then(|c| c.get("securitySchemes")) else {
         return Ok(Vec::new());
     };
-    let schemes = schemes
-        .as_object()
-        .ok_or_else(|| profile_error("components.securitySchemes", "expected an object"))?;
+    let schemes =
+        schemes.as_object().ok_or_else(|| profile_error("components.securitySchemes", "expected an object"))?;
     if schemes.len() > MAX_SCHEMES {
         return Err(profile_error("components.securitySchemes", format!("more than {MAX_SCHEMES} schemes")));
     }
@@ -192,11 +196,13 @@ fn operation_sets(
         None => (global, "security".to_owned()),
     };
     if let Some(security) = security {
-        let list = security.as_array().ok_or_else(|| profile_error(&sec_at, "expected a list of security requirements"))?;
+        let list =
+            security.as_array().ok_or_else(|| profile_error(&sec_at, "expected a list of security requirements"))?;
         check_len(list.len(), &sec_at)?;
         for (i, requirement) in list.iter().enumerate() {
             let at = format!("{sec_at}[{i}]");
-            let requirement = requirement.as_object().ok_or_else(|| profile_error(&at, "expected a security requirement object"))?;
+            let requirement =
+                requirement.as_object().ok_or_else(|| profile_error(&at, "expected a security requirement object"))?;
             let mut set: Vec<String> = Vec::new();
             let mut scoped = requirement.is_empty();
             for (scheme, scopes) in requirement {
@@ -216,15 +222,22 @@ fn operation_sets(
     }
     if let Some(extra) = op.get(ATLASSIAN_SCOPES) {
         let at = format!("{at}.{ATLASSIAN_SCOPES}");
-        let list = extra.as_array().ok_or_else(|| profile_error(&at, "expected a list of `{state, scheme, scopes}` entries"))?;
+        let list = extra
+            .as_array()
+            .ok_or_else(|| profile_error(&at, "expected a list of `{state, scheme, scopes}` entries"))?;
         check_len(list.len(), &at)?;
         for (i, entry) in list.iter().enumerate() {
             let at = format!("{at}[{i}]");
-            let entry = entry.as_object().ok_or_else(|| profile_error(&at, "expected a `{state, scheme, scopes}` object"))?;
+            let entry =
+                entry.as_object().ok_or_else(|| profile_error(&at, "expected a `{state, scheme, scopes}` object"))?;
             if let Some(scheme) = entry.get("scheme") {
-                let scheme = scheme.as_str().ok_or_else(|| profile_error(format!("{at}.scheme"), "expected a scheme name"))?;
+                let scheme =
+                    scheme.as_str().ok_or_else(|| profile_error(format!("{at}.scheme"), "expected a scheme name"))?;
                 if !scheme_carries_scopes(schemes, scheme, &format!("{at}.scheme"))? {
-                    return Err(profile_error(format!("{at}.scheme"), format!("scheme `{scheme}` does not carry scopes")));
+                    return Err(profile_error(
+                        format!("{at}.scheme"),
+                        format!("scheme `{scheme}` does not carry scopes"),
+                    ));
                 }
             }
             let at = format!("{at}.scopes");
@@ -261,7 +274,12 @@ fn scheme_carries_scopes(schemes: &[(String, bool)], scheme: &str, at: &str) -> 
         .ok_or_else(|| profile_error(at, format!("unknown security scheme `{scheme}`")))
 }
 
-fn push_scopes(set: &mut Vec<String>, scopes: &[Value], catalogue: &mut BTreeSet<String>, at: &str) -> Result<(), Error> {
+fn push_scopes(
+    set: &mut Vec<String>,
+    scopes: &[Value],
+    catalogue: &mut BTreeSet<String>,
+    at: &str,
+) -> Result<(), Error> {
     if scopes.len() + set.len() > MAX_SET_LEN {
         return Err(profile_error(at, format!("more than {MAX_SET_LEN} scopes in one requirement")));
     }

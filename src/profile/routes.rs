@@ -274,8 +274,14 @@ fn check_overlap(
 }
 
 fn compile_route(i: usize, def: &RouteDef) -> Result<CompiledRoute, Error> {
-    if def.method.is_empty() || def.method.len() > MAX_METHOD_LEN || !def.method.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(profile_error(format!("routes[{i}].method"), format!("expected an HTTP method, got `{}`", def.method)));
+    if def.method.is_empty()
+        || def.method.len() > MAX_METHOD_LEN
+        || !def.method.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        return Err(profile_error(
+            format!("routes[{i}].method"),
+            format!("expected an HTTP method, got `{}`", def.method),
+        ));
     }
     let segments = parse_template(&def.path).map_err(|m| profile_error(format!("routes[{i}].path"), m))?;
     let query = match &def.query {

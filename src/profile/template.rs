@@ -310,7 +310,8 @@ mod tests {
 
     #[test]
     fn bad_templates_are_refused() {
-        for bad in ["", "a/b", "/a//b", "/a/{", "/a/}", "/a/{}", "/{a}{b}", "/{a}/{a}", "/a/../b", "/a/./b", "/{a{b}}"] {
+        for bad in ["", "a/b", "/a//b", "/a/{", "/a/}", "/a/{}", "/{a}{b}", "/{a}/{a}", "/a/../b", "/a/./b", "/{a{b}}"]
+        {
             assert!(parse_template(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -350,8 +351,25 @@ mod tests {
         assert_eq!(p.segments().collect::<Vec<_>>(), vec!["a", "b c", "{x}"]);
         assert_eq!(decode_path("/").unwrap().joined, "/");
         for bad in [
-            "", "a", "//", "/a//b", "/a/../b", "/a/./b", "/a/%2e%2E/b", "/a/%2E", "/a%2fb", "/a%2Fb", "/a%5cb",
-            "/a/%zz", "/a/%4", "/a/%", "/a/%ff", "/a/%00", "/a/b\n", "/a?b", "/a#b",
+            "",
+            "a",
+            "//",
+            "/a//b",
+            "/a/../b",
+            "/a/./b",
+            "/a/%2e%2E/b",
+            "/a/%2E",
+            "/a%2fb",
+            "/a%2Fb",
+            "/a%5cb",
+            "/a/%zz",
+            "/a/%4",
+            "/a/%",
+            "/a/%ff",
+            "/a/%00",
+            "/a/b\n",
+            "/a?b",
+            "/a#b",
         ] {
             assert!(decode_path(bad).is_none(), "{bad:?} should not decode");
         }

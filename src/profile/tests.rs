@@ -130,7 +130,8 @@ fn importer_base_path_comes_from_the_first_server() {
     assert_eq!(base(json!([{"url": "https://h.test/v1/"}, {"url": "/v2"}])).base_path, "/v1");
     assert_eq!(base(json!([{"url": "https://h.test"}])).base_path, "");
     assert_eq!(base(json!([{"url": "/api"}])).base_path, "/api");
-    let doc = base(json!([{"url": "https://{host}/{v}", "variables": {"host": {"default": "h"}, "v": {"default": "v3"}}}]));
+    let doc =
+        base(json!([{"url": "https://{host}/{v}", "variables": {"host": {"default": "h"}, "v": {"default": "v3"}}}]));
     assert_eq!(doc.base_path, "/v3");
     assert_eq!(doc.routes.first().unwrap().path, "/v3/x", "trailing slash of the template dropped");
     let doc = base(json!([]));
@@ -145,24 +146,57 @@ fn importer_errors_name_the_json_path() {
         ("[]".into(), "", "expected an OpenAPI document"),
         (json!({"swagger": "2.0"}).to_string(), "openapi", "OpenAPI 3"),
         (json!({"openapi": "2.0"}).to_string(), "openapi", "got `2.0`"),
-        (spec(json!({"/x": {"get": {"security": [{"nope": []}]}}})), "paths./x.get.security[0]", "unknown security scheme `nope`"),
+        (
+            spec(json!({"/x": {"get": {"security": [{"nope": []}]}}})),
+            "paths./x.get.security[0]",
+            "unknown security scheme `nope`",
+        ),
         (spec(json!({"/x": {"get": {"security": {"oauth2": []}}}})), "paths./x.get.security", "expected a list"),
-        (spec(json!({"/x": {"get": {"security": [{"oauth2": "repo"}]}}})), "paths./x.get.security[0].oauth2", "expected a list of scopes"),
-        (spec(json!({"/x": {"get": {"security": [{"oauth2": [7]}]}}})), "paths./x.get.security[0].oauth2[0]", "expected a scope name"),
-        (spec(json!({"/x": {"get": {"security": [{"oauth2": ["a b"]}]}}})), "paths./x.get.security[0].oauth2[0]", "not a scope name"),
-        (spec(json!({"/x": {"get": {"x-atlassian-oauth2-scopes": [{"scheme": "basic", "scopes": []}]}}})),
-            "paths./x.get.x-atlassian-oauth2-scopes[0].scheme", "does not carry scopes"),
-        (spec(json!({"/x": {"get": {"x-atlassian-oauth2-scopes": [{"scheme": "oauth2"}]}}})),
-            "paths./x.get.x-atlassian-oauth2-scopes[0].scopes", "expected a list of scopes"),
+        (
+            spec(json!({"/x": {"get": {"security": [{"oauth2": "repo"}]}}})),
+            "paths./x.get.security[0].oauth2",
+            "expected a list of scopes",
+        ),
+        (
+            spec(json!({"/x": {"get": {"security": [{"oauth2": [7]}]}}})),
+            "paths./x.get.security[0].oauth2[0]",
+            "expected a scope name",
+        ),
+        (
+            spec(json!({"/x": {"get": {"security": [{"oauth2": ["a b"]}]}}})),
+            "paths./x.get.security[0].oauth2[0]",
+            "not a scope name",
+        ),
+        (
+            spec(json!({"/x": {"get": {"x-atlassian-oauth2-scopes": [{"scheme": "basic", "scopes": []}]}}})),
+            "paths./x.get.x-atlassian-oauth2-scopes[0].scheme",
+            "does not carry scopes",
+        ),
+        (
+            spec(json!({"/x": {"get": {"x-atlassian-oauth2-scopes": [{"scheme": "oauth2"}]}}})),
+            "paths./x.get.x-atlassian-oauth2-scopes[0].scopes",
+            "expected a list of scopes",
+        ),
         (spec(json!({"/x": {"get": 3}})), "paths./x.get", "expected an operation object"),
         (spec(json!({"/x/{": {"get": {}}})), "paths./x/{", "unclosed"),
         (spec(json!({"x": {"get": {}}})), "paths.x", "does not start with `/`"),
         (spec(json!({"/x": {"$ref": "#/x"}})), "paths./x.$ref", "not supported"),
-        (json!({"openapi": "3.0.0", "components": {"securitySchemes": {"s": {}}}}).to_string(),
-            "components.securitySchemes.s.type", "scheme type"),
-        (json!({"openapi": "3.0.0", "servers": [{"url": "https://{host}/{h}"}]}).to_string(), "servers[0].variables.h.default", "default"),
-        (json!({"openapi": "3.0.0", "servers": [{"url": "/a/{v}", "variables": {"v": {"default": "{x}"}}}]}).to_string(),
-            "servers[0].url", "not a usable base path"),
+        (
+            json!({"openapi": "3.0.0", "components": {"securitySchemes": {"s": {}}}}).to_string(),
+            "components.securitySchemes.s.type",
+            "scheme type",
+        ),
+        (
+            json!({"openapi": "3.0.0", "servers": [{"url": "https://{host}/{h}"}]}).to_string(),
+            "servers[0].variables.h.default",
+            "default",
+        ),
+        (
+            json!({"openapi": "3.0.0", "servers": [{"url": "/a/{v}", "variables": {"v": {"default": "{x}"}}}]})
+                .to_string(),
+            "servers[0].url",
+            "not a usable base path",
+        ),
     ];
     for (input, path, message) in cases {
         let (got_path, got_message) = import_err(&input);
@@ -183,7 +217,10 @@ fn importer_bounds_the_work() {
     let mut paths = serde_json::Map::new();
     for i in 0..(MAX_ROUTES / 7 + 1) {
         let ops: serde_json::Map<String, serde_json::Value> =
-            ["get", "put", "post", "delete", "patch", "head", "options"].iter().map(|m| ((*m).to_owned(), json!({}))).collect();
+            ["get", "put", "post", "delete", "patch", "head", "options"]
+                .iter()
+                .map(|m| ((*m).to_owned(), json!({})))
+                .collect();
         paths.insert(format!("/p{i}"), serde_json::Value::Object(ops));
     }
     let (path, message) = import_err(&spec(serde_json::Value::Object(paths)));
@@ -219,7 +256,10 @@ fn compile_err(d: ProfileDoc) -> String {
 fn compile_validates_with_paths() {
     assert_eq!(compile_err(doc(vec![scope("a", &["zz"])], vec![])), "scopes[0].implies[0]");
     assert_eq!(compile_err(doc(vec![scope("a", &[]), scope("a", &[])], vec![])), "scopes[1].name");
-    assert_eq!(compile_err(doc(vec![scope("a", &[])], vec![r("GET", "/x", &[&["a"], &["b"]])])), "routes[0].any_of[1][0]");
+    assert_eq!(
+        compile_err(doc(vec![scope("a", &[])], vec![r("GET", "/x", &[&["a"], &["b"]])])),
+        "routes[0].any_of[1][0]"
+    );
     assert_eq!(compile_err(doc(vec![], vec![r("G T", "/x", &[])])), "routes[0].method");
     assert_eq!(compile_err(doc(vec![], vec![r("GET", "x", &[])])), "routes[0].path");
     assert_eq!(compile_err(doc(vec![], vec![r("GET", "/x/{a}", &[]), r("get", "/x/{b}", &[])])), "routes[1]");
@@ -273,7 +313,11 @@ fn table() -> Profile {
         r("DELETE", "/2.0/repositories/{workspace}/{repo_slug}", &[&["repository:delete"]]),
         r("GET", "/2.0/repositories/{workspace}/{repo_slug}/src", &[&["repository"]]),
         r("GET", "/2.0/repositories/{workspace}/{repo_slug}/src/{commit}/{path}", &[&["repository"]]),
-        r("GET", "/2.0/repositories/{workspace}/{repo_slug}/issues/export/{repo_name}-issues-{task_id}.zip", &[&["issue"]]),
+        r(
+            "GET",
+            "/2.0/repositories/{workspace}/{repo_slug}/issues/export/{repo_name}-issues-{task_id}.zip",
+            &[&["issue"]],
+        ),
         r("GET", "/2.0/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}", &[&["pullrequest"]]),
         r("GET", "/2.0/repositories/{workspace}/{repo_slug}/pullrequests/activity", &[&["pullrequest"], &[]]),
         r("PUT", "/2.0/repositories/{workspace}/{repo_slug}/pullrequests/{pullrequest_id}", &[&["pullrequest"]]),
@@ -282,8 +326,14 @@ fn table() -> Profile {
         r("GET", "/2.0/users/{username}", &[&[]]),
         r("HEAD", "/2.0/ping", &[&[]]),
         r("GET", "/2.0/ping", &[&["account"]]),
-        RouteDef { query: Some("service=git-upload-pack".into()), ..r("GET", "/{workspace}/{repo_slug}/info/refs", &[&["repository"]]) },
-        RouteDef { query: Some("service=git-receive-pack".into()), ..r("GET", "/{workspace}/{repo_slug}/info/refs", &[&["repository:write"]]) },
+        RouteDef {
+            query: Some("service=git-upload-pack".into()),
+            ..r("GET", "/{workspace}/{repo_slug}/info/refs", &[&["repository"]])
+        },
+        RouteDef {
+            query: Some("service=git-receive-pack".into()),
+            ..r("GET", "/{workspace}/{repo_slug}/info/refs", &[&["repository:write"]])
+        },
         r("POST", "/{workspace}/{repo_slug}/git-upload-pack", &[&["repository"]]),
         r("POST", "/{workspace}/{repo_slug}/git-receive-pack", &[&["repository:write"]]),
         r("GET", "/{a}/{b}/plain", &[&[]]),
@@ -292,7 +342,8 @@ fn table() -> Profile {
         RouteDef { query: Some("mode=x".into()), ..r("GET", "/q", &[&["a"]]) },
         r("GET", "/q", &[&["b"]]),
     ];
-    let names = ["account", "repository", "repository:write", "repository:delete", "issue", "pullrequest", "project", "a", "b"];
+    let names =
+        ["account", "repository", "repository:write", "repository:delete", "issue", "pullrequest", "project", "a", "b"];
     Profile::compile(doc(names.iter().map(|n| scope(n, &[])).collect(), routes)).unwrap()
 }
 
@@ -331,7 +382,10 @@ fn router_resources_from_path_parameters() {
     let res = |path: &str| p.match_route("GET", path, None).unwrap().resource;
     assert_eq!(res("/2.0/repositories/acme"), Some(ResourceKey::Workspace { workspace: "acme".into() }));
     assert_eq!(res("/2.0/repositories/acme/web"), repo("acme", "web"));
-    assert_eq!(res("/2.0/workspaces/acme/projects/PROJ"), Some(ResourceKey::Project { workspace: "acme".into(), key: "PROJ".into() }));
+    assert_eq!(
+        res("/2.0/workspaces/acme/projects/PROJ"),
+        Some(ResourceKey::Project { workspace: "acme".into(), key: "PROJ".into() })
+    );
     assert_eq!(res("/2.0/teams/acme/members"), Some(ResourceKey::Workspace { workspace: "acme".into() }));
     // `{username}` outside `/teams/` is a user, not a workspace.
     assert_eq!(res("/2.0/users/mary"), None);
@@ -383,7 +437,10 @@ fn router_catch_all_path() {
     // The root of a commit (`/src/main/`): the catch-all may be empty, but only with the slash.
     assert_eq!(tpl(&p, "GET", "/2.0/repositories/acme/web/src/main/", None).as_deref(), Some(src));
     assert_eq!(tpl(&p, "GET", "/2.0/repositories/acme/web/src/main", None), None);
-    assert_eq!(tpl(&p, "GET", "/2.0/repositories/acme/web/src", None).as_deref(), Some("/2.0/repositories/{workspace}/{repo_slug}/src"));
+    assert_eq!(
+        tpl(&p, "GET", "/2.0/repositories/acme/web/src", None).as_deref(),
+        Some("/2.0/repositories/{workspace}/{repo_slug}/src")
+    );
     // The empty catch-all is only a fallback: it never hides a real route.
     let snip = |path: &str| tpl(&p, "GET", path, None);
     let node = Some("/2.0/snippets/{workspace}/{encoded_id}/{node_id}".to_owned());
@@ -416,7 +473,10 @@ fn router_git_routes() {
     let push = get("/acme/web/info/refs", Some("service=git-receive-pack")).unwrap();
     assert_eq!(push.any_of, sets(&[&["repository:write"]]));
     assert_eq!(push.resource, repo("acme", "web"));
-    assert_eq!(get("/acme/web/info/refs", Some("foo=1&service=git%2Dreceive-pack")).unwrap().any_of, sets(&[&["repository:write"]]));
+    assert_eq!(
+        get("/acme/web/info/refs", Some("foo=1&service=git%2Dreceive-pack")).unwrap().any_of,
+        sets(&[&["repository:write"]])
+    );
     assert_eq!(get("/acme/web/info/refs", Some("?service=git-upload-pack")).unwrap().any_of, sets(&[&["repository"]]));
     // No service, an unknown one, or two different ones: no route (there is no fallback here).
     assert_eq!(get("/acme/web/info/refs", None), None);
@@ -450,7 +510,10 @@ fn router_head_falls_back_to_get() {
     assert_eq!(tpl(&p, "HEAD", "/2.0/user", None).as_deref(), Some("/2.0/user"));
     assert_eq!(p.match_route("head", "/2.0/ping", None).unwrap().any_of, sets(&[&[]]), "own HEAD route first");
     assert_eq!(p.match_route("GET", "/2.0/ping", None).unwrap().any_of, sets(&[&["account"]]));
-    assert_eq!(tpl(&p, "HEAD", "/2.0/repositories/acme/web", None).as_deref(), Some("/2.0/repositories/{workspace}/{repo_slug}"));
+    assert_eq!(
+        tpl(&p, "HEAD", "/2.0/repositories/acme/web", None).as_deref(),
+        Some("/2.0/repositories/{workspace}/{repo_slug}")
+    );
     assert_eq!(tpl(&p, "OPTIONS", "/2.0/user", None), None);
 }
 
@@ -481,7 +544,10 @@ fn builtin_bitbucket_cloud_loads_once() {
 #[test]
 fn builtin_bitbucket_cloud_implications_and_levels() {
     let p = Profile::builtin("bitbucket-cloud").unwrap();
-    assert_eq!(p.closure(&s(&["pullrequest:write"])), s(&["pullrequest", "pullrequest:write", "repository", "repository:write"]));
+    assert_eq!(
+        p.closure(&s(&["pullrequest:write"])),
+        s(&["pullrequest", "pullrequest:write", "repository", "repository:write"])
+    );
     assert_eq!(p.closure(&s(&["project"])), s(&["project", "repository"]));
     assert_eq!(p.closure(&s(&["repository:admin"])), s(&["repository:admin"]));
     assert_eq!(p.closure(&s(&["write:repository:bitbucket"])), s(&["write:repository:bitbucket"]));
@@ -507,7 +573,10 @@ fn compact_form_round_trips() {
     assert_eq!(text, bitbucket::SOURCE, "rendering the parsed built-in gives the committed bytes back");
     assert_eq!(&compact::parse(&text).unwrap(), p.doc());
     assert!(compact::parse("{}").is_err());
-    assert!(compact::parse(r#"{"name":"x","base_path":"","scopes":[],"requirements":[],"routes":[["/a",[["GET",3]]]]}"#).is_err());
+    assert!(compact::parse(
+        r#"{"name":"x","base_path":"","scopes":[],"requirements":[],"routes":[["/a",[["GET",3]]]]}"#
+    )
+    .is_err());
 }
 
 // ---- no panics on hostile input ----
@@ -567,4 +636,3 @@ proptest! {
         let _ = profile_from_openapi(&v.to_string(), "fuzz");
     }
 }
-

@@ -121,7 +121,8 @@ const PASSWORD: &[(&str, PasswordAuth)] = &[("allow", PasswordAuth::Allow), ("di
 const UNKNOWN_ROUTE: &[(&str, UnknownRoute)] = &[("deny", UnknownRoute::Deny), ("defer", UnknownRoute::Defer)];
 const LEVEL: &[(&str, Level)] = &[("read", Level::Read), ("write", Level::Write), ("admin", Level::Admin)];
 const ACCESS: &[(&str, AccessMode)] = &[("read_only", AccessMode::ReadOnly), ("read_write", AccessMode::ReadWrite)];
-const PRINCIPAL_KIND: &[(&str, PrincipalKind)] = &[("user", PrincipalKind::User), ("service_account", PrincipalKind::ServiceAccount)];
+const PRINCIPAL_KIND: &[(&str, PrincipalKind)] =
+    &[("user", PrincipalKind::User), ("service_account", PrincipalKind::ServiceAccount)];
 const STATUS: &[(&str, PrincipalStatus)] = &[
     ("active", PrincipalStatus::Active),
     ("deactivated", PrincipalStatus::Deactivated),
@@ -148,8 +149,16 @@ fn string(o: &Obj<'_>, key: &str) -> Result<Option<String>, Error> {
 pub(crate) fn state(root: At<'_>) -> Result<StateDoc, Error> {
     let o = root.obj()?;
     o.only(&[
-        "issued_at", "profile", "resources", "principals", "tokens", "policies", "default_policy", "network",
-        "token_permissions", "unknown_route",
+        "issued_at",
+        "profile",
+        "resources",
+        "principals",
+        "tokens",
+        "policies",
+        "default_policy",
+        "network",
+        "token_permissions",
+        "unknown_route",
     ])?;
     Ok(StateDoc {
         issued_at: o.need("issued_at", |a| a.time())?,
@@ -218,7 +227,10 @@ fn principal(at: At<'_>) -> Result<PrincipalDoc, Error> {
         permissions: list(&o, "permissions", |a| {
             let p = a.obj()?;
             p.only(&["resource", "level"])?;
-            Ok(PermissionDoc { resource: p.need("resource", |s| s.string())?, level: p.need("level", |s| s.one_of(LEVEL))? })
+            Ok(PermissionDoc {
+                resource: p.need("resource", |s| s.string())?,
+                level: p.need("level", |s| s.one_of(LEVEL))?,
+            })
         })?,
     })
 }
@@ -226,8 +238,20 @@ fn principal(at: At<'_>) -> Result<PrincipalDoc, Error> {
 pub(crate) fn token(at: At<'_>) -> Result<TokenDoc, Error> {
     let o = at.obj()?;
     o.only(&[
-        "id", "kind", "label", "secret_sha256", "secret", "principal", "resource", "scopes", "access", "created_at",
-        "expires_at", "created_by", "allowed_ips", "revoked_at",
+        "id",
+        "kind",
+        "label",
+        "secret_sha256",
+        "secret",
+        "principal",
+        "resource",
+        "scopes",
+        "access",
+        "created_at",
+        "expires_at",
+        "created_by",
+        "allowed_ips",
+        "revoked_at",
     ])?;
     Ok(TokenDoc {
         id: o.need("id", |a| a.string())?,
@@ -237,7 +261,12 @@ pub(crate) fn token(at: At<'_>) -> Result<TokenDoc, Error> {
             let text = a.str()?;
             // Not quoted back: a pasted secret must not end up in an error message.
             parse_digest_hex(text).map_or_else(
-                || a.err(format!("expected 64 hex digits of a SHA-256 digest, got {} characters", text.chars().count())),
+                || {
+                    a.err(format!(
+                        "expected 64 hex digits of a SHA-256 digest, got {} characters",
+                        text.chars().count()
+                    ))
+                },
                 Ok,
             )
         })?,
@@ -257,8 +286,15 @@ pub(crate) fn token(at: At<'_>) -> Result<TokenDoc, Error> {
 fn policy(at: At<'_>) -> Result<PolicyDoc, Error> {
     let o = at.obj()?;
     o.only(&[
-        "name", "members", "api_tokens", "app_passwords", "password_auth", "max_token_lifetime_days", "ip_allowlist",
-        "revoke_issued_before", "require_2fa",
+        "name",
+        "members",
+        "api_tokens",
+        "app_passwords",
+        "password_auth",
+        "max_token_lifetime_days",
+        "ip_allowlist",
+        "revoke_issued_before",
+        "require_2fa",
     ])?;
     Ok(PolicyDoc {
         name: string(&o, "name")?,

@@ -30,7 +30,11 @@ impl Path<'_> {
             Path::Root => String::new(),
             Path::Key(parent, key) => {
                 let p = parent.render();
-                if p.is_empty() { (*key).to_string() } else { format!("{p}.{key}") }
+                if p.is_empty() {
+                    (*key).to_string()
+                } else {
+                    format!("{p}.{key}")
+                }
             }
             Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
         }
@@ -89,7 +93,8 @@ impl<'a> At<'a> {
 
     pub fn time(&self) -> Result<Timestamp, Error> {
         let text = self.str().or_else(|_| self.expected("an RFC 3339 time"))?;
-        Timestamp::parse(text).map_or_else(|| self.err(format!("expected an RFC 3339 time, got {}", super::input::quoted(text))), Ok)
+        Timestamp::parse(text)
+            .map_or_else(|| self.err(format!("expected an RFC 3339 time, got {}", super::input::quoted(text))), Ok)
     }
 
     pub fn cidr(&self) -> Result<IpNet, Error> {
@@ -106,7 +111,11 @@ impl<'a> At<'a> {
         let text = self.str().or_else(|_| self.expected(&format!("one of {}", names.join(", "))))?;
         match choices.iter().find(|(n, _)| *n == text) {
             Some(&(_, v)) => Ok(v),
-            None => self.err(format!("unknown variant {}, expected one of {}", super::input::quoted(text), names.join(", "))),
+            None => self.err(format!(
+                "unknown variant {}, expected one of {}",
+                super::input::quoted(text),
+                names.join(", ")
+            )),
         }
     }
 

@@ -10,16 +10,14 @@ pub use input::{parse_cidr, parse_digest_hex};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use input::{PolicyDoc, StateDoc, TokenDoc};
 pub(crate) use input::quoted;
+use input::{PolicyDoc, StateDoc, TokenDoc};
 
 use crate::directory::{Directory, Level, Principal, PrincipalKind, Project, Repository, ResourceKey};
 use crate::error::Error;
-use crate::policy::{
-    ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS,
-};
+use crate::policy::{ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS};
 use crate::profile::{Profile, ProfileDoc};
-use crate::snapshot::{Meta, MemoryTokens, Snapshot};
+use crate::snapshot::{MemoryTokens, Meta, Snapshot};
 use crate::token::{digest_token, Binding, TokenKind, TokenRecord};
 
 /// The built-in profile a state gets when it names none.
@@ -48,8 +46,7 @@ impl CompiledState {
     /// An unsigned snapshot of this state.
     #[must_use]
     pub fn into_snapshot(self) -> Snapshot {
-        let by_digest: BTreeMap<[u8; 32], TokenRecord> =
-            self.tokens.into_iter().map(|t| (t.digest, t)).collect();
+        let by_digest: BTreeMap<[u8; 32], TokenRecord> = self.tokens.into_iter().map(|t| (t.digest, t)).collect();
         Snapshot {
             meta: self.meta,
             profile: self.profile,
@@ -137,7 +134,12 @@ pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
     if doc.policies.is_some() || doc.default_policy.is_some() {
         let listed = match doc.policies {
             Some(listed) => listed,
-            None => return Err(Error::state("policies", "give the whole list of policies with `default_policy`; a change replaces the list")),
+            None => {
+                return Err(Error::state(
+                    "policies",
+                    "give the whole list of policies with `default_policy`; a change replaces the list",
+                ))
+            }
         };
         let default_given = doc.default_policy.is_some();
         let compiled = compile_policies(listed, doc.default_policy)?;
@@ -171,7 +173,10 @@ fn resolve_profile(value: Option<serde_json::Value>) -> Result<Profile, Error> {
 
 fn builtin(name: &str) -> Result<Profile, Error> {
     Profile::builtin(name).ok_or_else(|| {
-        Error::state("profile", format!("unknown built-in profile {} (expected \"{DEFAULT_PROFILE}\" or a profile object)", quoted(name)))
+        Error::state(
+            "profile",
+            format!("unknown built-in profile {} (expected \"{DEFAULT_PROFILE}\" or a profile object)", quoted(name)),
+        )
     })
 }
 
@@ -180,39 +185,61 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
     let mut dir = Directory::default();
     for (i, w) in res.workspaces.iter().enumerate() {
         if w.is_empty() || w.contains('/') {
-            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("expected a workspace slug, got {}", quoted(w))));
+            return Err(Error::state(
+                format!("resources.workspaces[{i}].slug"),
+                format!("expected a workspace slug, got {}", quoted(w)),
+            ));
         }
         if dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(w)) {
-            return Err(Error::state(format!("resources.workspaces[{i}].slug"), format!("duplicate workspace {}", quoted(w))));
+            return Err(Error::state(
+                format!("resources.workspaces[{i}].slug"),
+                format!("duplicate workspace {}", quoted(w)),
+            ));
         }
         dir.workspaces.push(w.clone());
     }
     let has_ws = |dir: &Directory, ws: &str| dir.workspaces.iter().any(|x| x.eq_ignore_ascii_case(ws));
     for (i, p) in res.projects.iter().enumerate() {
         if !has_ws(&dir, &p.workspace) {
-            return Err(Error::state(format!("resources.projects[{i}].workspace"), format!("unknown workspace {}", quoted(&p.workspace))));
+            return Err(Error::state(
+                format!("resources.projects[{i}].workspace"),
+                format!("unknown workspace {}", quoted(&p.workspace)),
+            ));
         }
         let key = ResourceKey::Project { workspace: p.workspace.clone(), key: p.key.clone() };
         if p.key.is_empty() || p.key.contains('/') || dir.contains_key(&key) {
-            return Err(Error::state(format!("resources.projects[{i}].key"), format!("expected a new project key, got {}", quoted(&p.key))));
+            return Err(Error::state(
+                format!("resources.projects[{i}].key"),
+                format!("expected a new project key, got {}", quoted(&p.key)),
+            ));
         }
         dir.projects.push(Project { workspace: p.workspace.clone(), key: p.key.clone() });
     }
     for (i, r) in res.repositories.iter().enumerate() {
         if !has_ws(&dir, &r.workspace) {
-            return Err(Error::state(format!("resources.repositories[{i}].workspace"), format!("unknown workspace {}", quoted(&r.workspace))));
+            return Err(Error::state(
+                format!("resources.repositories[{i}].workspace"),
+                format!("unknown workspace {}", quoted(&r.workspace)),
+            ));
         }
         if let Some(project) = &r.project {
             let key = ResourceKey::Project { workspace: r.workspace.clone(), key: project.clone() };
             if !dir.contains_key(&key) {
-                return Err(Error::state(format!("resources.repositories[{i}].project"), format!("unknown project {} in workspace {}", quoted(project), quoted(&r.workspace))));
+                return Err(Error::state(
+                    format!("resources.repositories[{i}].project"),
+                    format!("unknown project {} in workspace {}", quoted(project), quoted(&r.workspace)),
+                ));
             }
         }
-        let dup = dir.repositories.iter().any(|x| {
-            x.workspace.eq_ignore_ascii_case(&r.workspace) && x.slug.eq_ignore_ascii_case(&r.slug)
-        });
+        let dup = dir
+            .repositories
+            .iter()
+            .any(|x| x.workspace.eq_ignore_ascii_case(&r.workspace) && x.slug.eq_ignore_ascii_case(&r.slug));
         if r.slug.is_empty() || r.slug.contains('/') || dup {
-            return Err(Error::state(format!("resources.repositories[{i}].slug"), format!("expected a new repository slug, got {}", quoted(&r.slug))));
+            return Err(Error::state(
+                format!("resources.repositories[{i}].slug"),
+                format!("expected a new repository slug, got {}", quoted(&r.slug)),
+            ));
         }
         dir.repositories.push(Repository {
             workspace: r.workspace.clone(),
@@ -225,7 +252,10 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
     let mut ids = HashSet::new();
     for (i, p) in doc.principals.iter().enumerate() {
         if p.id.is_empty() || !ids.insert(p.id.as_str()) {
-            return Err(Error::state(format!("principals[{i}].id"), format!("expected a new principal id, got {}", quoted(&p.id))));
+            return Err(Error::state(
+                format!("principals[{i}].id"),
+                format!("expected a new principal id, got {}", quoted(&p.id)),
+            ));
         }
         let mut permissions = Vec::with_capacity(p.permissions.len());
         for (j, perm) in p.permissions.iter().enumerate() {
@@ -255,10 +285,13 @@ pub fn resolve_resource(dir: &Directory, text: &str) -> Result<ResourceKey, Stri
     let key = if let Some(ws) = explicit("workspace") {
         ResourceKey::Workspace { workspace: ws.to_string() }
     } else if let Some(rest) = explicit("project") {
-        let (ws, key) = rest.split_once('/').ok_or_else(|| format!("expected `project:workspace/KEY`, got {}", quoted(text)))?;
+        let (ws, key) =
+            rest.split_once('/').ok_or_else(|| format!("expected `project:workspace/KEY`, got {}", quoted(text)))?;
         ResourceKey::Project { workspace: ws.into(), key: key.into() }
     } else if let Some(rest) = explicit("repository") {
-        let (ws, slug) = rest.split_once('/').ok_or_else(|| format!("expected `repository:workspace/slug`, got {}", quoted(text)))?;
+        let (ws, slug) = rest
+            .split_once('/')
+            .ok_or_else(|| format!("expected `repository:workspace/slug`, got {}", quoted(text)))?;
         ResourceKey::Repository { workspace: ws.into(), slug: slug.into() }
     } else {
         match text.split_once('/') {
@@ -292,9 +325,9 @@ fn canonical(dir: &Directory, key: &ResourceKey) -> Option<ResourceKey> {
             .iter()
             .find(|p| p.workspace.eq_ignore_ascii_case(workspace) && p.key.eq_ignore_ascii_case(key))
             .map(|p| ResourceKey::Project { workspace: p.workspace.clone(), key: p.key.clone() }),
-        ResourceKey::Repository { workspace, slug } => dir.repository(workspace, slug).map(|r| {
-            ResourceKey::Repository { workspace: r.workspace.clone(), slug: r.slug.clone() }
-        }),
+        ResourceKey::Repository { workspace, slug } => dir
+            .repository(workspace, slug)
+            .map(|r| ResourceKey::Repository { workspace: r.workspace.clone(), slug: r.slug.clone() }),
     }
 }
 
@@ -302,7 +335,10 @@ fn compile_policies(listed: Vec<PolicyDoc>, default: Option<PolicyDoc>) -> Resul
     let mut out = Policies::default();
     if let Some(d) = default {
         if d.name.is_some() || d.members.is_some() {
-            return Err(Error::state("default_policy", "the default policy has no `name` or `members`: it applies to everyone no other policy names"));
+            return Err(Error::state(
+                "default_policy",
+                "the default policy has no `name` or `members`: it applies to everyone no other policy names",
+            ));
         }
         out.default = compile_policy("default_policy", "default".into(), Members::default(), d)?;
     }
@@ -311,9 +347,15 @@ fn compile_policies(listed: Vec<PolicyDoc>, default: Option<PolicyDoc>) -> Resul
         let path = format!("policies[{i}]");
         let name = p.name.clone().ok_or_else(|| Error::state(format!("{path}.name"), "missing field `name`"))?;
         if name == "default" || !names.insert(name.clone()) {
-            return Err(Error::state(format!("{path}.name"), format!("expected a unique policy name other than \"default\", got {}", quoted(&name))));
+            return Err(Error::state(
+                format!("{path}.name"),
+                format!("expected a unique policy name other than \"default\", got {}", quoted(&name)),
+            ));
         }
-        let members = p.members.as_ref().map_or_else(Members::default, |m| Members { groups: m.groups.clone(), principals: m.principals.clone() });
+        let members = p
+            .members
+            .as_ref()
+            .map_or_else(Members::default, |m| Members { groups: m.groups.clone(), principals: m.principals.clone() });
         out.listed.push(compile_policy(&path, name, members, p)?);
     }
     Ok(out)
@@ -321,10 +363,13 @@ fn compile_policies(listed: Vec<PolicyDoc>, default: Option<PolicyDoc>) -> Resul
 
 fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> Result<Policy, Error> {
     let days = p.max_token_lifetime_days.unwrap_or(i64::from(MAX_LIFETIME_DAYS));
-    let max_token_lifetime_days = u16::try_from(days)
-        .ok()
-        .filter(|d| (1..=MAX_LIFETIME_DAYS).contains(d))
-        .ok_or_else(|| Error::state(format!("{path}.max_token_lifetime_days"), format!("expected a whole number of days from 1 to {MAX_LIFETIME_DAYS}, got {days}")))?;
+    let max_token_lifetime_days =
+        u16::try_from(days).ok().filter(|d| (1..=MAX_LIFETIME_DAYS).contains(d)).ok_or_else(|| {
+            Error::state(
+                format!("{path}.max_token_lifetime_days"),
+                format!("expected a whole number of days from 1 to {MAX_LIFETIME_DAYS}, got {days}"),
+            )
+        })?;
     Ok(Policy {
         name,
         members,
@@ -344,7 +389,13 @@ fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> R
 ///
 /// # Errors
 /// `Error::State` naming the JSON path and what was expected.
-pub(crate) fn compile_token_json(list: &str, i: usize, value: &serde_json::Value, dir: &Directory, profile: &Profile) -> Result<TokenRecord, Error> {
+pub(crate) fn compile_token_json(
+    list: &str,
+    i: usize,
+    value: &serde_json::Value,
+    dir: &Directory,
+    profile: &Profile,
+) -> Result<TokenRecord, Error> {
     let root = json::Path::Root;
     let key = json::Path::Key(&root, list);
     let path = json::Path::Index(&key, i);
@@ -360,8 +411,15 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
     let digest = match (&t.secret_sha256, &t.secret) {
         (Some(d), None) => *d,
         (None, Some(secret)) if !secret.is_empty() => digest_token(secret),
-        (Some(_), Some(_)) => return Err(Error::state(format!("{list}[{i}]"), "give `secret_sha256` or `secret`, not both")),
-        _ => return Err(Error::state(format!("{list}[{i}]"), "missing `secret_sha256` (or `secret`, hashed at build time)")),
+        (Some(_), Some(_)) => {
+            return Err(Error::state(format!("{list}[{i}]"), "give `secret_sha256` or `secret`, not both"))
+        }
+        _ => {
+            return Err(Error::state(
+                format!("{list}[{i}]"),
+                "missing `secret_sha256` (or `secret`, hashed at build time)",
+            ))
+        }
     };
     let binding = t.kind.binding();
     let principal = match (binding, &t.principal) {
@@ -369,14 +427,26 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
             return Err(Error::state(at("principal"), format!("a {} needs a `principal`", t.kind.as_str())))
         }
         (Binding::User | Binding::ServiceAccount, Some(id)) => {
-            let p = dir.principal(id).ok_or_else(|| Error::state(at("principal"), format!("unknown principal {}", quoted(id))))?;
+            let p = dir
+                .principal(id)
+                .ok_or_else(|| Error::state(at("principal"), format!("unknown principal {}", quoted(id))))?;
             let want = if binding == Binding::User { PrincipalKind::User } else { PrincipalKind::ServiceAccount };
             if p.kind != want {
-                return Err(Error::state(at("principal"), format!("a {} belongs to a {}, and {} is not one", t.kind.as_str(), if want == PrincipalKind::User { "user" } else { "service account" }, quoted(id))));
+                return Err(Error::state(
+                    at("principal"),
+                    format!(
+                        "a {} belongs to a {}, and {} is not one",
+                        t.kind.as_str(),
+                        if want == PrincipalKind::User { "user" } else { "service account" },
+                        quoted(id)
+                    ),
+                ));
             }
             Some(id.clone())
         }
-        (_, Some(_)) => return Err(Error::state(at("principal"), format!("a {} is not bound to a principal", t.kind.as_str()))),
+        (_, Some(_)) => {
+            return Err(Error::state(at("principal"), format!("a {} is not bound to a principal", t.kind.as_str())))
+        }
         (_, None) => None,
     };
     let resource = match (&t.resource, t.kind) {
@@ -384,8 +454,17 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
             return Err(Error::state(at("resource"), format!("a {} needs a `resource`", t.kind.as_str())))
         }
         (None, _) => None,
-        (Some(_), TokenKind::ApiToken | TokenKind::AppPassword | TokenKind::PersonalAccessToken | TokenKind::ServiceAccountToken) => {
-            return Err(Error::state(at("resource"), format!("a {} is bound to its principal, not a resource", t.kind.as_str())))
+        (
+            Some(_),
+            TokenKind::ApiToken
+            | TokenKind::AppPassword
+            | TokenKind::PersonalAccessToken
+            | TokenKind::ServiceAccountToken,
+        ) => {
+            return Err(Error::state(
+                at("resource"),
+                format!("a {} is bound to its principal, not a resource", t.kind.as_str()),
+            ))
         }
         (Some(text), kind) => {
             let key = resolve_resource(dir, text).map_err(|m| Error::state(at("resource"), m))?;
@@ -396,14 +475,29 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
                     | (TokenKind::WorkspaceAccessToken | TokenKind::OrgApiKey, ResourceKey::Workspace { .. })
             );
             if !fits {
-                return Err(Error::state(at("resource"), format!("a {} is bound to a {}, got {}", kind.as_str(), match kind { TokenKind::RepositoryAccessToken => "repository", TokenKind::ProjectAccessToken => "project", _ => "workspace" }, quoted(&key.to_string()))));
+                return Err(Error::state(
+                    at("resource"),
+                    format!(
+                        "a {} is bound to a {}, got {}",
+                        kind.as_str(),
+                        match kind {
+                            TokenKind::RepositoryAccessToken => "repository",
+                            TokenKind::ProjectAccessToken => "project",
+                            _ => "workspace",
+                        },
+                        quoted(&key.to_string())
+                    ),
+                ));
             }
             Some(key)
         }
     };
     for (j, s) in t.scopes.iter().enumerate() {
         if !profile.has_scope(s) {
-            return Err(Error::state(format!("{list}[{i}].scopes[{j}]"), format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name()))));
+            return Err(Error::state(
+                format!("{list}[{i}].scopes[{j}]"),
+                format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name())),
+            ));
         }
     }
     let (created_at, expires_at) = (t.created_at, t.expires_at);

@@ -92,8 +92,7 @@ fn checksum(body: &str) -> String {
 #[must_use]
 pub fn parse_prefix(token: &str) -> TokenFormat {
     let mut chars = token.chars();
-    let (Some('s'), Some('g'), Some(letter), Some('_')) =
-        (chars.next(), chars.next(), chars.next(), chars.next())
+    let (Some('s'), Some('g'), Some(letter), Some('_')) = (chars.next(), chars.next(), chars.next(), chars.next())
     else {
         return TokenFormat::Foreign;
     };

@@ -2,7 +2,9 @@
 
 mod format;
 
-pub use format::{checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, MintedToken, TokenFormat};
+pub use format::{
+    checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, MintedToken, TokenFormat,
+};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -96,12 +98,10 @@ impl TokenKind {
     #[must_use]
     pub fn binding(self) -> Binding {
         match self {
-            TokenKind::RepositoryAccessToken
-            | TokenKind::ProjectAccessToken
-            | TokenKind::WorkspaceAccessToken => Binding::Resource,
-            TokenKind::ApiToken | TokenKind::AppPassword | TokenKind::PersonalAccessToken => {
-                Binding::User
+            TokenKind::RepositoryAccessToken | TokenKind::ProjectAccessToken | TokenKind::WorkspaceAccessToken => {
+                Binding::Resource
             }
+            TokenKind::ApiToken | TokenKind::AppPassword | TokenKind::PersonalAccessToken => Binding::User,
             TokenKind::ServiceAccountToken => Binding::ServiceAccount,
             TokenKind::OrgApiKey => Binding::Organisation,
         }

@@ -99,11 +99,14 @@ pub fn requests(secret: &str) -> Vec<Request> {
     };
     vec![
         Request::new("GET", "/2.0/repositories/acme/web").header("Authorization", &bearer),
-        Request::new("POST", "/2.0/repositories/acme/web/pullrequests").header("Authorization", &bearer).from_addr("203.0.113.9"),
+        Request::new("POST", "/2.0/repositories/acme/web/pullrequests")
+            .header("Authorization", &bearer)
+            .from_addr("203.0.113.9"),
         Request::new("GET", "/2.0/repositories/other/api").header("Authorization", &bearer).from_addr("198.51.100.7"),
         Request::new("DELETE", "/2.0/repositories/acme/docs").header("Authorization", &bearer),
         Request::new("GET", "/2.0/user").header("Authorization", &bearer),
-        Request::new("GET", "/acme/web.git/info/refs?service=git-receive-pack").header("Authorization", &basic("x-token-auth")),
+        Request::new("GET", "/acme/web.git/info/refs?service=git-receive-pack")
+            .header("Authorization", &basic("x-token-auth")),
         Request::new("GET", "/2.0/repositories/acme/web").header("Authorization", &basic("mary@acme.test")),
     ]
 }
@@ -117,8 +120,16 @@ pub fn decision(engine: &Engine, secret: &str, at: Timestamp) -> Decision {
     engine.check(&requests(secret)[0], at)
 }
 
-const SCOPES: [&str; 8] =
-    ["repository", "repository:write", "repository:admin", "pullrequest", "pullrequest:write", "pipeline", "account", "project"];
+const SCOPES: [&str; 8] = [
+    "repository",
+    "repository:write",
+    "repository:admin",
+    "pullrequest",
+    "pullrequest:write",
+    "pipeline",
+    "account",
+    "project",
+];
 
 prop_compose! {
     /// One token of a random kind, with the binding its kind needs and random optional fields.
