@@ -7,6 +7,7 @@
 // for arguments of the wrong type, found here before anything crosses.
 
 const DEFAULT_TTL_SECONDS = 86_400;
+const utf8 = new TextEncoder();
 const DEFAULT_EXPIRING_WITHIN_DAYS = 30;
 const DEFAULT_ESTATE_WEEKS = 26;
 
@@ -265,6 +266,73 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     }
   }
 
+  /**
+   * A signed bundle built from a state and its tokens streamed as NDJSON (one token object per
+   * line), for estates too large for one JSON document: `new BundleBuilder(state)` (a state,
+   * usually without `tokens`), then `addTokens(chunk)` as often as needed (text or UTF-8
+   * bytes; a chunk may end anywhere, even inside a line), then `finish(privateKey, {
+   * ttlSeconds })`. The same bytes as `buildBundle` of the whole state. Errors name the line:
+   * `tokens.ndjson:41: expires_at: expected an RFC 3339 time, got "tomorrow"` (`name` sets
+   * the file name); after one, the builder refuses every further call.
+   */
+  class BundleBuilder {
+    #raw;
+
+    constructor(state, options = {}) {
+      assertReady();
+      fullOnly("BundleBuilder");
+      if (!isPlainObject(options)) throw new TypeError("BundleBuilder: options must be an object { name }");
+      const name = options.name ?? "tokens.ndjson";
+      if (typeof name !== "string") throw new TypeError("BundleBuilder: name must be a string (the token list's file name)");
+      this.#raw = new raw.BundleBuilder(jsonOf(state, "state"), name);
+    }
+
+    /** Reads the next chunk of the NDJSON token list (a string, or UTF-8 bytes). */
+    addTokens(chunk) {
+      if (typeof chunk === "string") {
+        // NOTE: encoded here (native) rather than by wasm-bindgen's string glue (a JS loop).
+        this.#live().addBytes(utf8.encode(chunk));
+      } else if (chunk instanceof Uint8Array || chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) {
+        this.#live().addBytes(bytesOf(chunk, "chunk"));
+      } else {
+        throw new TypeError("addTokens: chunk must be NDJSON text or its UTF-8 bytes (a Uint8Array)");
+      }
+      return this;
+    }
+
+    /** Tokens added so far. */
+    get tokens() {
+      return this.#raw === undefined ? 0 : this.#raw.tokens;
+    }
+
+    /**
+     * Reads the last line, checks ids and secrets across every chunk, and signs: the bundle's
+     * bytes, valid for `ttlSeconds` (default one day) after the state's `issued_at`.
+     */
+    finish(privateKey, options = {}) {
+      const key = keyText(privateKey, "privateKey");
+      const ttl = ttlOf(options);
+      const live = this.#live();
+      const bytes = live.finish(key, ttl);
+      this.#raw = undefined;
+      live.free();
+      return bytes;
+    }
+
+    /** Frees the builder's WebAssembly memory now instead of at garbage collection. */
+    free() {
+      this.#raw?.free();
+      this.#raw = undefined;
+    }
+
+    #live() {
+      if (this.#raw === undefined) throw new Error("this bundle builder has finished: make a new one");
+      return this.#raw;
+    }
+  }
+
+  if (typeof Symbol.dispose === "symbol") BundleBuilder.prototype[Symbol.dispose] = BundleBuilder.prototype.free;
+
   /** A fresh Ed25519 key pair, base64url: `{ publicKey, privateKey }`. Keep the private key secret. */
   function generateKeyPair() {
     assertReady();
@@ -318,6 +386,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     init,
     initSync,
     Engine,
+    BundleBuilder,
     buildBundle,
     buildDelta,
     generateKeyPair,
