@@ -8,6 +8,21 @@
 
 const DEFAULT_TTL_SECONDS = 86_400;
 const utf8 = new TextEncoder();
+const SCRATCH_MAX = 16 << 20;
+let scratch = new Uint8Array(0);
+
+/**
+ * UTF-8 of `text` in a buffer reused from call to call (valid until the next call).
+ * NOTE: encoded here, natively, rather than by wasm-bindgen's string glue (a JS loop per
+ * character), and into one buffer rather than a new one per chunk: 270 MB of token lists in
+ * fresh buffers kept the garbage collector busy for seconds.
+ */
+function encodeText(text) {
+  const most = text.length * 3; // UTF-16 code units to UTF-8 bytes: at most 3 each
+  if (most > SCRATCH_MAX) return utf8.encode(text); // not kept: a large buffer would stay alive
+  if (scratch.length < most) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(most, 2 * scratch.length)));
+  return scratch.subarray(0, utf8.encodeInto(text, scratch).written);
+}
 const DEFAULT_EXPIRING_WITHIN_DAYS = 30;
 const DEFAULT_ESTATE_WEEKS = 26;
 
@@ -257,7 +272,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     const progress = typeof options.onProgress === "function" ? options.onProgress : () => {};
     const json = jsonOf(state, "state");
     progress({ phase: "parse" });
-    const compiled = raw.State.fromJson(json);
+    // NOTE: as UTF-8 bytes: wasm-bindgen's string glue copies ASCII one character at a time.
+    const compiled = raw.State.fromJsonBytes(encodeText(json));
     try {
       progress({ phase: "build", tokens: compiled.tokens });
       return build(compiled, key, ttl);
@@ -290,8 +306,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     /** Reads the next chunk of the NDJSON token list (a string, or UTF-8 bytes). */
     addTokens(chunk) {
       if (typeof chunk === "string") {
-        // NOTE: encoded here (native) rather than by wasm-bindgen's string glue (a JS loop).
-        this.#live().addBytes(utf8.encode(chunk));
+        this.#live().addBytes(encodeText(chunk));
       } else if (chunk instanceof Uint8Array || chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) {
         this.#live().addBytes(bytesOf(chunk, "chunk"));
       } else {

@@ -239,6 +239,14 @@ mod admin {
             CompiledState::from_json(json).map(State).map_err(engine_error)
         }
 
+        /// Like `fromJson`, from the JSON text's UTF-8 bytes (what the JS layer passes: cheaper
+        /// to copy in than a string).
+        #[wasm_bindgen(js_name = fromJsonBytes)]
+        pub fn from_json_bytes(bytes: &[u8]) -> Result<State, JsError> {
+            let json = std::str::from_utf8(bytes).map_err(|_| error("state: expected UTF-8 JSON text"))?;
+            Self::from_json(json)
+        }
+
         /// Tokens in the state.
         #[wasm_bindgen(getter)]
         #[must_use]

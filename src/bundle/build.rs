@@ -229,7 +229,7 @@ fn assemble(
     for s in &sections {
         out.extend_from_slice(s);
     }
-    let signature = key.sign(&out);
+    let signature = key.sign(&out)?;
     out.extend_from_slice(&signature);
     Ok(out)
 }

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::bundle::format::{Prefix, BLOCK, PREFIX_LEN};
+use crate::bundle::format::{BLOCK, PREFIX_LEN};
 use crate::bundle::record::{quoted_id, LABEL, REVOKED};
 use crate::bundle::wire::{put_bytes, put_varint, write_table, zigzag, Reader};
 use crate::directory::ResourceKey;
@@ -106,7 +106,10 @@ fn rank(ranks: &[u32], n: u32) -> Result<u64, Error> {
 /// values of the record; the id and label sit in `TokenTable::text`.
 #[derive(Clone, Copy)]
 struct Packed {
-    digest: [u8; 32],
+    /// The digest's first 16 bytes as a number ordered like the bytes (what the table sorts
+    /// and stores), and the other 16 (only to tell a repeated secret from a shared prefix).
+    prefix: u128,
+    rest: u128,
     /// The record's id (and label) bytes: `text[text_at .. text_at + text_len]`.
     text_at: u32,
     text_len: u32,
@@ -123,6 +126,23 @@ struct Packed {
     expires_at: u64,
     revoked_at: u64,
     head: u8,
+}
+
+/// Each table's ranks, by entry number.
+struct Ranks<'a> {
+    strings: &'a [u32],
+    resources: &'a [u32],
+    scope_sets: &'a [u32],
+    ip_lists: &'a [u32],
+}
+
+/// A stored reference as the record's varint: below `base` as it is (none, or "same as the
+/// principal"), else `base` + the rank of the entry it numbers.
+fn indexed(ranks: &[u32], stored: u32, base: u32) -> Result<u64, Error> {
+    match stored.checked_sub(base) {
+        Some(n) => Ok(u64::from(base) + rank(ranks, n)?),
+        None => Ok(u64::from(stored)),
+    }
 }
 
 /// Tokens packed for one token table.
@@ -168,11 +188,16 @@ fn resource_parts(key: &ResourceKey) -> (u8, &str, Option<&str>) {
     }
 }
 
-/// The first [`PREFIX_LEN`] bytes of a digest as a number ordered like the bytes.
-fn prefix_key(digest: &[u8; 32]) -> u128 {
-    let mut p = [0u8; PREFIX_LEN];
-    p.copy_from_slice(digest.get(..PREFIX_LEN).unwrap_or(&[0u8; PREFIX_LEN]));
-    u128::from_be_bytes(p)
+/// A digest as two numbers: its first [`PREFIX_LEN`] bytes (ordered like the bytes) and the rest.
+fn split_digest(digest: &[u8; 32]) -> (u128, u128) {
+    let mut halves = [[0u8; PREFIX_LEN]; 2];
+    for (i, b) in digest.iter().enumerate() {
+        if let Some(slot) = halves.get_mut(i / PREFIX_LEN).and_then(|h| h.get_mut(i % PREFIX_LEN)) {
+            *slot = *b;
+        }
+    }
+    let [prefix, rest] = halves;
+    (u128::from_be_bytes(prefix), u128::from_be_bytes(rest))
 }
 
 impl TokenTable {
@@ -262,8 +287,10 @@ impl TokenTable {
             }
         };
         let big = |_| Error::Input("the token ids and labels are larger than 4 GiB".into());
+        let (prefix, rest) = split_digest(&t.digest);
         self.tokens.push(Packed {
-            digest: t.digest,
+            prefix,
+            rest,
             text_at: u32::try_from(text_at).map_err(big)?,
             text_len: u32::try_from(text_len).map_err(big)?,
             principal,
@@ -279,9 +306,12 @@ impl TokenTable {
         Ok(())
     }
 
-    /// The full digest of token `i` (in the order pushed).
-    pub(crate) fn digest(&self, i: usize) -> Option<&[u8; 32]> {
-        self.tokens.get(i).map(|p| &p.digest)
+    /// Whether tokens `i` and `j` (in the order pushed) have the same secret digest.
+    pub(crate) fn same_digest(&self, i: usize, j: usize) -> bool {
+        match (self.tokens.get(i), self.tokens.get(j)) {
+            (Some(a), Some(b)) => a.prefix == b.prefix && a.rest == b.rest,
+            _ => false,
+        }
     }
 
     /// The id of token `i` (in the order pushed).
@@ -295,14 +325,64 @@ impl TokenTable {
     /// The tokens (numbers in the order pushed) sorted by digest prefix. Callers check the
     /// order for repeated digests before [`TokenTable::sections`] refuses them.
     pub(crate) fn order(&self) -> Vec<u32> {
-        let mut keys: Vec<(u128, u32)> = self
-            .tokens
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| u32::try_from(i).ok().map(|i| (prefix_key(&p.digest), i)))
-            .collect();
-        keys.sort_unstable();
-        keys.into_iter().map(|(_, i)| i).collect()
+        // NOTE: digests are uniform, so a counting pass on their top 16 bits splits a million
+        // tokens into 65,536 runs of about 15, each then sorted in place: linear time, where a
+        // comparison sort of a million 32-byte entries was most of `finish` in wasm.
+        const BUCKETS: usize = 1 << 16;
+        let top = |p: &Packed| (p.prefix >> 112) as usize;
+        let mut starts = vec![0usize; BUCKETS + 1];
+        for p in &self.tokens {
+            if let Some(c) = starts.get_mut(top(p) + 1) {
+                *c += 1;
+            }
+        }
+        for b in 0..BUCKETS {
+            let before = starts.get(b).copied().unwrap_or(0);
+            if let Some(c) = starts.get_mut(b + 1) {
+                *c += before;
+            }
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; self.tokens.len()];
+        for (i, p) in self.tokens.iter().enumerate() {
+            if let (Some(at), Ok(i)) = (next.get_mut(top(p)), u32::try_from(i)) {
+                if let Some(slot) = order.get_mut(*at) {
+                    *slot = i;
+                }
+                *at += 1;
+            }
+        }
+        let key = |i: &u32| (self.tokens.get(*i as usize).map_or(0, |p| p.prefix), *i);
+        for b in 0..BUCKETS {
+            let (from, to) = (starts.get(b).copied().unwrap_or(0), starts.get(b + 1).copied().unwrap_or(0));
+            if let Some(run) = order.get_mut(from..to) {
+                if run.len() > 1 {
+                    run.sort_unstable_by_key(key);
+                }
+            }
+        }
+        order
+    }
+
+    /// Appends one record.
+    // NOTE: a call per record, not inlined into the loop over a million of them: V8 optimises
+    // a wasm function only for its later calls, so a loop that runs in one call stays slow.
+    #[inline(never)]
+    fn encode(&self, p: &Packed, ranks: &Ranks<'_>, records: &mut Vec<u8>) -> Result<(), Error> {
+        records.push(p.head);
+        let at = p.text_at as usize;
+        records.extend_from_slice(self.text.get(at..at + p.text_len as usize).ok_or_else(missing)?);
+        put_varint(records, indexed(ranks.strings, p.principal, 1)?);
+        put_varint(records, indexed(ranks.resources, p.resource, 1)?);
+        put_varint(records, indexed(ranks.strings, p.created_by, 2)?);
+        put_varint(records, rank(ranks.scope_sets, p.scopes)?);
+        put_varint(records, indexed(ranks.ip_lists, p.ips, 1)?);
+        put_varint(records, p.created_at);
+        put_varint(records, p.expires_at);
+        if p.head & REVOKED != 0 {
+            put_varint(records, p.revoked_at);
+        }
+        Ok(())
     }
 
     /// The token table's sections in `order` (from [`TokenTable::order`]): strings,
@@ -317,7 +397,7 @@ impl TokenTable {
         }
         let mut previous: Option<(u128, u32)> = None;
         for &i in order {
-            let key = prefix_key(&self.tokens.get(i as usize).ok_or_else(missing)?.digest);
+            let key = self.tokens.get(i as usize).ok_or_else(missing)?.prefix;
             if let Some((before, j)) = previous {
                 if before >= key {
                     return Err(if before == key {
@@ -393,34 +473,15 @@ impl TokenTable {
         let offset = |records: &Vec<u8>| {
             u32::try_from(records.len()).map_err(|_| Error::Input("the token records are larger than 4 GiB".into()))
         };
-        // A stored reference to its varint value: below `base` as it is (none, or "same as the
-        // principal"), else `base` + the rank of the entry it numbers.
-        let indexed = |ranks: &[u32], stored: u32, base: u32| -> Result<u64, Error> {
-            match stored.checked_sub(base) {
-                Some(n) => Ok(u64::from(base) + rank(ranks, n)?),
-                None => Ok(u64::from(stored)),
-            }
-        };
+        let ranks =
+            Ranks { strings: &string_ranks, resources: &resource_ranks, scope_sets: &set_ranks, ip_lists: &ip_ranks };
         for (pos, &i) in order.iter().enumerate() {
             let p = self.tokens.get(i as usize).ok_or_else(missing)?;
-            let prefix: Prefix = prefix_key(&p.digest).to_be_bytes();
-            prefixes.extend_from_slice(&prefix);
+            prefixes.extend_from_slice(&p.prefix.to_be_bytes());
             if pos % BLOCK == 0 {
                 blocks.extend_from_slice(&offset(&records)?.to_le_bytes());
             }
-            records.push(p.head);
-            let at = p.text_at as usize;
-            records.extend_from_slice(self.text.get(at..at + p.text_len as usize).ok_or_else(missing)?);
-            put_varint(&mut records, indexed(&string_ranks, p.principal, 1)?);
-            put_varint(&mut records, indexed(&resource_ranks, p.resource, 1)?);
-            put_varint(&mut records, indexed(&string_ranks, p.created_by, 2)?);
-            put_varint(&mut records, rank(&set_ranks, p.scopes)?);
-            put_varint(&mut records, indexed(&ip_ranks, p.ips, 1)?);
-            put_varint(&mut records, p.created_at);
-            put_varint(&mut records, p.expires_at);
-            if p.head & REVOKED != 0 {
-                put_varint(&mut records, p.revoked_at);
-            }
+            self.encode(p, &ranks, &mut records)?;
         }
         blocks.extend_from_slice(&offset(&records)?.to_le_bytes());
         Ok([table(&strings)?, table(&resources)?, table(&scope_sets)?, table(&ip_lists)?, prefixes, blocks, records])

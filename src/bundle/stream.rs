@@ -238,7 +238,7 @@ impl BundleBuilder {
         // Secret digests: neighbours in digest order.
         for pair in order.windows(2) {
             let [a, b] = [pair.first(), pair.get(1)].map(|i| i.map_or(0, |&i| i as usize));
-            if self.table.digest(a).is_some() && self.table.digest(a) == self.table.digest(b) {
+            if self.table.same_digest(a, b) {
                 let (earlier, later) = if position(a) < position(b) { (a, b) } else { (b, a) };
                 consider(
                     later,

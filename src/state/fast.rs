@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::input::{self, parse_cidr, parse_digest_hex, StateDoc, TokenDoc};
+use super::input::{self, parse_cidr, StateDoc, TokenDoc};
 use super::json::{At, Path};
 use crate::error::Error;
 use crate::time::Timestamp;
@@ -85,8 +85,61 @@ struct Token<'a> {
 fn time(text: Option<Str<'_>>) -> Option<Option<Timestamp>> {
     match text {
         None => Some(None),
-        Some(t) => Timestamp::parse(&t.0).map(Some),
+        Some(t) => utc_seconds(&t.0).or_else(|| Timestamp::parse(&t.0)).map(Some),
     }
+}
+
+/// The one form exports write, `2026-11-22T10:00:00Z`, read without slicing or `str::parse`;
+/// `None` for anything else (then [`Timestamp::parse`], the reference, reads it).
+fn utc_seconds(text: &str) -> Option<Timestamp> {
+    let b: &[u8; 20] = text.as_bytes().try_into().ok()?;
+    let [y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1, b'Z'] = *b else {
+        return None;
+    };
+    let digit = |c: u8| c.is_ascii_digit().then(|| i64::from(c - b'0'));
+    let two = |a: u8, b: u8| Some(digit(a)? * 10 + digit(b)?);
+    let year = two(y0, y1)? * 100 + two(y2, y3)?;
+    let (month, day) = (two(mo0, mo1)?, two(d0, d1)?);
+    let (hour, minute, second) = (two(h0, h1)?, two(mi0, mi1)?, two(s0, s1)?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(Timestamp(days * 86_400 + hour * 3600 + minute * 60 + second))
+}
+
+/// 64 hex digits, as [`parse_digest_hex`](super::parse_digest_hex) (the reference) reads them,
+/// without going through `char::to_digit`.
+fn digest_hex(text: &str) -> Option<[u8; 32]> {
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let [hi, lo] = pair else { return None };
+        *slot = nibble(*hi)? << 4 | nibble(*lo)?;
+    }
+    Some(out)
 }
 
 impl Token<'_> {
@@ -95,7 +148,7 @@ impl Token<'_> {
     fn doc(self) -> Option<TokenDoc> {
         let secret_sha256 = match self.secret_sha256 {
             None => None,
-            Some(hex) => Some(parse_digest_hex(&hex.0)?),
+            Some(hex) => Some(digest_hex(&hex.0)?),
         };
         let mut allowed_ips = Vec::new();
         for text in self.allowed_ips.unwrap_or_default() {
@@ -292,6 +345,39 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The fast time reader agrees with `Timestamp::parse` wherever it answers, and answers
+        /// for every valid time of the form exports write.
+        #[test]
+        fn fast_times_agree_with_timestamp_parse(
+            y in 0u32..10_000, mo in 0u32..14, d in 0u32..33, h in 0u32..26, mi in 0u32..62, s in 0u32..62,
+            noise in proptest::option::weighted(0.2, (0usize..20, any::<u8>())),
+        ) {
+            let mut text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z").into_bytes();
+            if let Some((at, byte)) = noise {
+                text[at] = byte;
+            }
+            let Ok(text) = String::from_utf8(text) else { return Ok(()) };
+            let reference = Timestamp::parse(&text);
+            match utc_seconds(&text) {
+                Some(t) => prop_assert_eq!(Some(t), reference, "{}", text),
+                None => prop_assert!(reference.is_none() || text.bytes().any(|b| b == b't' || b == b'z' || b == b' '), "{}", text),
+            }
+        }
+
+        #[test]
+        fn fast_hex_agrees_with_parse_digest_hex(bytes in proptest::collection::vec(any::<u8>(), 32), noise in proptest::option::weighted(0.3, (0usize..64, any::<char>()))) {
+            let mut text: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+            if bytes[0] % 2 == 0 {
+                text = text.to_lowercase();
+            }
+            if let Some((at, c)) = noise {
+                let mut chars: Vec<char> = text.chars().collect();
+                chars[at] = c;
+                text = chars.into_iter().collect();
+            }
+            prop_assert_eq!(digest_hex(&text), super::super::parse_digest_hex(&text), "{}", text);
+        }
 
         /// Whatever the fast reader accepts, the path-tracking reader accepts too, with the
         /// same result (and the same compile error); the rest it leaves to that reader.
