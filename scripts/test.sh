@@ -36,6 +36,9 @@ step "node --test tests/js (Node)" node --test tests/js/*.test.mjs
 step "node --test tests/workerd (workerd)" node --test tests/workerd/*.test.mjs
 step "node --test tests/browser (Chromium)" node --test tests/browser/*.test.mjs
 step "demo (make demo, --check)" node scripts/demo.mjs --check
+# The benchmark at tiny sizes: it keeps working, and its contenders agree with scopegate.
+step "bench smoke (benches/bench.mjs --smoke)" \
+  node --max-old-space-size=2048 --expose-gc --allow-natives-syntax benches/bench.mjs --smoke
 
 echo
 log "summary"
