@@ -94,11 +94,14 @@ fn wrong_key_is_rejected_and_rotation_picks_the_right_one() {
 
 #[test]
 fn unknown_version_is_rejected_even_when_signed() {
-    let mut bytes = tiny();
-    bytes[4] = 2;
-    let err = load_err(&resign(bytes, 1));
-    assert_eq!(err, BundleError::UnknownVersion(2));
-    assert_eq!(err.to_string(), "unknown bundle format version 2");
+    // Version 1 is the layout before principals carried a `username`; 3 is from the future.
+    for version in [1u8, 3] {
+        let mut bytes = tiny();
+        bytes[4] = version;
+        let err = load_err(&resign(bytes, 1));
+        assert_eq!(err, BundleError::UnknownVersion(u16::from(version)));
+        assert_eq!(err.to_string(), format!("unknown bundle format version {version}"));
+    }
 }
 
 #[test]
