@@ -23,10 +23,10 @@ fn tokens() -> Vec<String> {
     ]
 }
 
-/// Whether `output` shows any 12 consecutive characters of `token` (more than any prefix).
+/// Whether `output` shows any 10 consecutive characters of `token` (more than the prefixes).
 fn leaks(output: &str, token: &str) -> Option<String> {
     let chars: Vec<char> = token.chars().collect();
-    chars.windows(12).map(|w| w.iter().collect::<String>()).find(|w| output.contains(w.as_str()))
+    chars.windows(10).map(|w| w.iter().collect::<String>()).find(|w| output.contains(w.as_str()))
 }
 
 fn assert_clean(output: &str, token: &str, what: &str) {

@@ -252,9 +252,9 @@ fn host_ok(host: &str) -> bool {
     }
     // WHATWG reads a name whose last label is a number (`0x1f` too) as an IPv4 address.
     let last = labels.last().copied().unwrap_or_default();
-    let numeric = last.bytes().all(|b| b.is_ascii_digit())
-        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
-            && last.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
+    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+        && last.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
+    let numeric = hex || last.bytes().all(|b| b.is_ascii_digit());
     if !numeric {
         return true;
     }

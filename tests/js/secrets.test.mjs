@@ -1,7 +1,7 @@
 // Secrets never reach a message (issue 11 item 4), through the built package and the CLI:
 // tokens go into every field of a state and of a changes document (values of every type, one
 // more list element, unknown keys) and into every position of a credential, and every output
-// (errors, decisions, traces, audits, CLI stdout and stderr) is scanned for any 12 characters
+// (errors, decisions, traces, audits, CLI stdout and stderr) is scanned for any 10 characters
 // of them. tests/secrets_in_messages.rs does the same natively.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -57,10 +57,10 @@ const STATE = {
   unknown_route: "deny",
 };
 
-/** Which 12 consecutive characters of `token` `output` shows, if any. */
+/** Which 10 consecutive characters of `token` `output` shows, if any. */
 function leak(output, token) {
-  for (let i = 0; i + 12 <= token.length; i++) {
-    const part = token.slice(i, i + 12);
+  for (let i = 0; i + 10 <= token.length; i++) {
+    const part = token.slice(i, i + 10);
     if (output.includes(part)) return part;
   }
   return null;
@@ -241,6 +241,12 @@ test("the CLI shows no part of a token on stdout or stderr", () => {
       scan(run("check", ...header, "--json", REPO), "check --json");
     }
     scan(run("check", "--state", "state.json", "--token", token, REPO), "check --token");
+    // A JSON syntax error next to a token: V8's message quotes the text around it.
+    writeFileSync(join(dir, "replay.json"), `[{"tokenId": "t-1", "url": ${token}}]`);
+    writeFileSync(join(dir, "policies.json"), JSON.stringify({ policies: [] }));
+    const replay = run("preview", "policies.json", "--state", "state.json", "--replay", "replay.json");
+    assert.equal(replay.status, 2, replay.stderr);
+    scan(replay, "preview --replay with a syntax error");
   }
   assert.ok(runs > 50, `${runs}`);
 });
