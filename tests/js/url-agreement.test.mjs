@@ -7,7 +7,8 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 
-import { init, Engine } from "../../pkg/scopegate.js";
+import { init, Engine, buildBundle, generateKeyPair } from "../../pkg/scopegate.js";
+import * as edge from "../../pkg/edge.js";
 
 const STATE = {
   issued_at: "2026-11-22T10:00:00Z",
@@ -132,4 +133,18 @@ test("a Fetch Request's URL agrees too: the worker's path (checkRequest)", () =>
     assert.equal(d.required?.resource, reference(request.url), u);
     assert.equal(d.required?.resource, "repository:acme/secret", u);
   }
+});
+
+test("the edge build reads URLs the same way", async () => {
+  await edge.init();
+  const keys = generateKeyPair();
+  const signed = edge.Engine.load(buildBundle(STATE, keys.privateKey, { ttlSeconds: 86_400 }), { publicKey: keys.publicKey, now: NOW });
+  const next = random(0xed6e);
+  for (let i = 0; i < 500; i++) {
+    const u = url(next);
+    const a = engine.check({ url: u, now: NOW });
+    const b = signed.check({ url: u, now: NOW });
+    assert.deepEqual([b.reason, b.required], [a.reason, a.required], JSON.stringify(u));
+  }
+  signed.free();
 });
