@@ -486,6 +486,13 @@ export interface RouteDef {
   any_of: string[][];
   /** A query parameter that selects this route (`service=git-receive-pack`). */
   query: string | null;
+  /**
+   * The permission level the operation needs. Absent or `null` in a profile written before
+   * levels: the method class (GET, HEAD, OPTIONS and Git's `git-upload-pack` read; others write).
+   */
+  level?: Level | null;
+  /** The origin checks ownership of the addressed object (snippets, a user's keys). */
+  owner_check?: boolean;
 }
 
 /** A profile as data: a state's `profile`, or what `profileFromOpenApi` returns. */
@@ -589,6 +596,11 @@ export class Engine {
   withPolicies(change: PolicyChange | string): Engine;
   /** Whether `actorId` may create the token `spec` describes; throws for an unknown scope or resource. */
   canCreateToken(actorId: string, spec: TokenSpec, options?: NowOptions): Decision;
+  /**
+   * Whether `actorId` may revoke the token with id `tokenId`: its own tokens; anybody's with
+   * `create_for_others`; an access token as an admin of its resource. Throws for an unknown id.
+   */
+  canRevokeToken(actorId: string, tokenId: string, options?: NowOptions): Decision;
   /** Counts and times of the loaded snapshot. */
   info(): Info;
   /** Frees the WebAssembly memory now rather than at garbage collection. */

@@ -242,7 +242,14 @@ fn scope(name: &str, implies: &[&str]) -> ScopeDef {
 }
 
 fn r(method: &str, path: &str, any_of: &[&[&str]]) -> RouteDef {
-    RouteDef { method: method.into(), path: path.into(), any_of: sets(any_of), query: None }
+    RouteDef {
+        method: method.into(),
+        path: path.into(),
+        any_of: sets(any_of),
+        query: None,
+        level: None,
+        owner_check: false,
+    }
 }
 
 fn compile_err(d: ProfileDoc) -> String {
