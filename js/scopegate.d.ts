@@ -41,7 +41,11 @@ export type TokenKind =
   | "service_account_token"
   | "org_api_key";
 
-/** A coarse access mode a token may carry instead of route scopes. */
+/**
+ * A coarse access mode a token may carry instead of route scopes, judged by what the route
+ * needs: `read_only` reads (a Git clone included), `read_write` also writes; neither covers
+ * admin-level routes (deleting a repository, webhooks, branch restrictions).
+ */
 export type AccessMode = "read_only" | "read_write";
 
 /** A permission level; higher levels include the lower ones. */
