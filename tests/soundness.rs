@@ -739,3 +739,47 @@ fn the_reference_model_follows_the_issue_examples() {
     assert!(decide(&clone, &Actor::Anonymous, &repo, true, none));
     assert_eq!(closure(&["pullrequest:write".to_owned()]).len(), 4);
 }
+
+#[test]
+fn owner_checked_routes_leave_ownership_to_the_origin_and_say_so() {
+    let minted = |i: &str| mint_from_seed(TokenKind::ApiToken, &seed(i)).token;
+    let state = json!({
+        "issued_at": ISSUED,
+        "resources": {"workspaces": [{"slug": "acme"}], "repositories": [{"workspace": "acme", "slug": "web"}]},
+        "principals": [
+            {"id": "u-member", "kind": "user", "permissions": [{"resource": "acme", "level": "read"}]},
+            {"id": "u-repo-only", "kind": "user", "permissions": [{"resource": "acme/web", "level": "admin"}]}
+        ],
+        "tokens": [
+            {"id": "t-member", "kind": "api_token", "principal": "u-member", "secret": minted("member"),
+             "scopes": ["snippet:write"], "created_at": "2026-11-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z"},
+            {"id": "t-repo-only", "kind": "api_token", "principal": "u-repo-only", "secret": minted("repo-only"),
+             "scopes": ["snippet:write"], "created_at": "2026-11-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z"}
+        ]
+    });
+    let engine = Engine::from_state_json(&state.to_string()).unwrap();
+    let now = Timestamp::parse(NOW).unwrap();
+    let explain = |who: &str, method: &str, url: &str| {
+        let mut request = Request::new(method, url);
+        request.headers = Headers(vec![("authorization".into(), format!("Bearer {}", minted(who)))]);
+        let x = engine.explain(&request, now);
+        let permission = x.steps.iter().find(|s| s.step == "permission").map(|s| (s.ok, s.detail.clone()));
+        (x.decision.reason, permission)
+    };
+    // A member may ask: the trace says the origin decides whose snippet it is.
+    let (reason, step) = explain("member", "DELETE", "/2.0/snippets/acme/abc");
+    assert_eq!(reason, Reason::Ok);
+    let (ok, detail) = step.unwrap();
+    assert!(
+        ok && detail.contains("needs read membership") && detail.contains("the origin checks that `u-member` owns"),
+        "{detail}"
+    );
+    // A grant on one repository is no membership of the workspace.
+    let (reason, step) = explain("repo-only", "DELETE", "/2.0/snippets/acme/abc");
+    assert_eq!(reason, Reason::PrincipalLacksPermission);
+    assert!(!step.unwrap().0);
+    // No workspace in the path: the origin alone decides.
+    let (reason, step) = explain("repo-only", "POST", "/2.0/snippets");
+    assert_eq!(reason, Reason::Ok);
+    assert!(step.unwrap().1.contains("the origin checks"));
+}
