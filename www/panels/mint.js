@@ -23,6 +23,9 @@ async function mint() {
   $("copy-note").textContent = "";
   $("minted").hidden = false;
   $("record-form").hidden = !page.snapshot;
+  // A new token gets a new id and label; who it belongs to often stays the same.
+  $("m-id").value = "";
+  $("m-label").value = "";
   showError($("record-error"), "");
   $("copy-token").focus();
 }

@@ -150,7 +150,7 @@ function updateApply() {
   $("apply").title = fresh ? "" : "preview the proposal first: Apply applies exactly what was previewed";
 }
 
-/** Checks a pasted replay log; returns the list (or undefined), or throws naming the bad entry. */
+/** A pasted replay log: the list (or undefined when empty); the engine checks each entry. */
 function parseReplay(text) {
   if (!text.trim()) return undefined;
   let list;
