@@ -181,6 +181,7 @@ export function wireChange() {
     render(snapshot);
   });
   page.on("working", (snapshot) => {
+    showError($("change-error"), "");
     $("signed").hidden = true;
     $("signed").replaceChildren();
     render(snapshot);
