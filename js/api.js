@@ -218,6 +218,18 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), clock(options.now)));
     }
 
+    /**
+     * Whether `actorId` may revoke the token with id `tokenId`, as a `Decision`: its own
+     * tokens; anybody's with `create_for_others`; an access token as an admin of its resource.
+     * Throws for an id no token has.
+     */
+    canRevokeToken(actorId, tokenId, options = {}) {
+      fullOnly("engine.canRevokeToken");
+      if (typeof actorId !== "string") throw new TypeError("canRevokeToken: actorId must be a principal id string");
+      if (typeof tokenId !== "string") throw new TypeError("canRevokeToken: tokenId must be a token id string");
+      return JSON.parse(this.#raw.canRevokeToken(actorId, tokenId, clock(options.now)));
+    }
+
     /** Counts, times, profile and size of the loaded snapshot. */
     info() {
       return JSON.parse(this.#raw.info());

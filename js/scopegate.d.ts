@@ -41,7 +41,11 @@ export type TokenKind =
   | "service_account_token"
   | "org_api_key";
 
-/** A coarse access mode a token may carry instead of route scopes. */
+/**
+ * A coarse access mode a token may carry instead of route scopes, judged by what the route
+ * needs: `read_only` reads (a Git clone included), `read_write` also writes; neither covers
+ * admin-level routes (deleting a repository, webhooks, branch restrictions).
+ */
 export type AccessMode = "read_only" | "read_write";
 
 /** A permission level; higher levels include the lower ones. */
@@ -491,6 +495,13 @@ export interface RouteDef {
   any_of: string[][];
   /** A query parameter that selects this route (`service=git-receive-pack`). */
   query: string | null;
+  /**
+   * The permission level the operation needs. Absent or `null` in a profile written before
+   * levels: the method class (GET, HEAD, OPTIONS and Git's `git-upload-pack` read; others write).
+   */
+  level?: Level | null;
+  /** The origin checks ownership of the addressed object (snippets, a user's keys). */
+  owner_check?: boolean;
 }
 
 /** A profile as data: a state's `profile`, or what `profileFromOpenApi` returns. */
@@ -607,6 +618,11 @@ export class Engine {
   buildBundle(privateKey: PrivateKeyInput, options?: Pick<BuildOptions, "ttlSeconds">): Uint8Array;
   /** Whether `actorId` may create the token `spec` describes; throws for an unknown scope or resource. */
   canCreateToken(actorId: string, spec: TokenSpec, options?: NowOptions): Decision;
+  /**
+   * Whether `actorId` may revoke the token with id `tokenId`: its own tokens; anybody's with
+   * `create_for_others`; an access token as an admin of its resource. Throws for an unknown id.
+   */
+  canRevokeToken(actorId: string, tokenId: string, options?: NowOptions): Decision;
   /** Counts and times of the loaded snapshot. */
   info(): Info;
   /** Frees the WebAssembly memory now rather than at garbage collection. */

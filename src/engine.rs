@@ -11,6 +11,7 @@ use crate::estate::{self, Estate};
 use crate::export;
 use crate::pipeline::{self, Request};
 use crate::preview::{self, PreviewReport, ReplayRequest};
+use crate::revoke;
 use crate::snapshot::Snapshot;
 use crate::state::CompiledState;
 use crate::time::Timestamp;
@@ -130,6 +131,23 @@ impl Engine {
     /// A spec with an unknown scope or resource, or an unreadable expiry.
     pub fn can_create_token(&self, actor: &str, spec: &TokenSpec, now: Timestamp) -> Result<Decision, Error> {
         create::can_create(&self.snapshot, actor, spec, now)
+    }
+
+    /// Whether `actor` may revoke the token with id `token_id`, as a decision: its own tokens;
+    /// anybody's with `create_for_others`; an access token as an admin of its resource.
+    ///
+    /// # Errors
+    /// No token has this id.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::{Engine, Timestamp};
+    /// let engine = Engine::from_state_json(r#"{"issued_at": "2026-11-22T10:00:00Z"}"#).unwrap();
+    /// let now = Timestamp::parse("2026-11-22T11:00:00Z").unwrap();
+    /// assert!(engine.can_revoke_token("u-mary", "t-1", now).is_err()); // no such token
+    /// ```
+    pub fn can_revoke_token(&self, actor: &str, token_id: &str, now: Timestamp) -> Result<Decision, Error> {
+        revoke::can_revoke(&self.snapshot, actor, token_id, now)
     }
 
     /// Counts by kind and an expiry timeline of `weeks` weeks, at `now`.

@@ -255,6 +255,12 @@ mod admin {
             let spec: TokenSpec = from_json(spec_json, "spec")?;
             to_json(&self.0.can_create_token(actor, &spec, timestamp(now)?).map_err(engine_error)?)
         }
+
+        /// Whether `actor` may revoke the token with id `token_id`, as a `Decision`.
+        #[wasm_bindgen(js_name = canRevokeToken)]
+        pub fn can_revoke_token(&self, actor: &str, token_id: &str, now: f64) -> Result<String, JsError> {
+            to_json(&self.0.can_revoke_token(actor, token_id, timestamp(now)?).map_err(engine_error)?)
+        }
     }
 
     /// A checked state, kept between the steps of a build so a caller (the CLI's progress)

@@ -625,16 +625,28 @@ test("permissions: may a principal create a token (canCreateToken)", async () =>
   assert.deepEqual(problems, []);
 });
 
-test("permissions: may a principal revoke a token (canRevokeToken)", { todo: typeof Engine.prototype.canRevokeToken !== "function" && "engine.canRevokeToken lands with the authorization branch" }, async () => {
+test("permissions: may a principal revoke a token (canRevokeToken)", async () => {
   const signed = Engine.load(bundle, { publicKey: keys.publicKey, now: NOW });
-  for (const [actor, token] of [["u-mary", "mary-readonly"], ["u-gone", "web-read"]]) {
+  const reasons = [];
+  for (const [actor, token] of [["u-mary", "mary-readonly"], ["u-gone", "web-read"], ["u-mary", "org-key"]]) {
     await page.fill("#r-actor", actor);
     await page.fill("#r-token", token);
     await page.evaluate(() => delete document.querySelector("#revoke-answer").dataset.reason);
     await page.click("#can-revoke");
     await page.waitForSelector("#revoke-answer[data-reason], #permission-error:not([hidden])");
-    assert.equal(await page.getAttribute("#revoke-answer", "data-reason"), signed.canRevokeToken(actor, token, { now: NOW }).reason, `${actor} revoking ${token}`);
+    const reason = await page.getAttribute("#revoke-answer", "data-reason");
+    assert.equal(reason, signed.canRevokeToken(actor, token, { now: NOW }).reason, `${actor} revoking ${token}`);
+    reasons.push(reason);
   }
+  // Her own token, yes; a deactivated principal, no; an organisation key, not hers.
+  assert.deepEqual(reasons.map((r) => r === "ok"), [true, false, false]);
+  // An id no token has is an error, not a decision.
+  await page.fill("#r-token", "nope");
+  await page.click("#can-revoke");
+  await page.waitForSelector("#permission-error:not([hidden])");
+  assert.ok(await page.isHidden("#revoke-answer"));
+  await page.fill("#r-token", "mary-readonly");
+  await screenshot(page, "permissions-revoke", "#permissions");
   assert.deepEqual(problems, []);
 });
 

@@ -1,5 +1,5 @@
 // Signed bundles and the admin API through the built package (pkg/) in Node: keys, build,
-// load, tamper, expiry, deltas, preview, audit, canCreateToken, profiles.
+// load, tamper, expiry, deltas, preview, audit, canCreateToken, canRevokeToken, profiles.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 
@@ -309,6 +309,60 @@ test("canCreateToken decides by token-management permissions and policy", () => 
   assert.throws(() => engine.canCreateToken("u-mary", "api_token"), TypeError);
 });
 
+test("canCreateToken asks create_write for every scope that writes, by level or by verb", () => {
+  const state = structuredClone(fixture.state);
+  state.token_permissions = { use: ["*"], create: ["developers"], create_write: ["maintainers"], create_for_others: [] };
+  const engine = Engine.fromState(state);
+  const expiresAt = iso(now + 30 * DAY);
+  for (const scopes of [["snippet:write"], ["account:write"], ["write:repository:bitbucket"], ["delete:snippet:bitbucket"]]) {
+    const d = engine.canCreateToken("u-mary", { kind: "api_token", scopes, expiresAt }, { now });
+    assert.equal(d.reason, "principal_lacks_permission", scopes[0]);
+    assert.match(d.message, /may create read-only tokens only: scope `.+` writes$/);
+  }
+  assert.equal(engine.canCreateToken("u-mary", { kind: "api_token", access: "read_write", expiresAt }, { now }).reason, "principal_lacks_permission");
+  assert.equal(engine.canCreateToken("u-mary", { kind: "api_token", scopes: ["snippet", "account"], expiresAt }, { now }).reason, "ok");
+  engine.free();
+});
+
+test("canRevokeToken: own tokens, create_for_others, admins of an access token's resource", () => {
+  const state = structuredClone(fixture.state);
+  state.principals.push(
+    { id: "u-root", kind: "user", email: "root@acme.test", status: "active", groups: ["admins"] },
+    { id: "u-wade", kind: "user", email: "wade@acme.test", status: "active", groups: [], permissions: [{ resource: "acme/web", level: "admin" }] },
+    { id: "u-bob", kind: "user", email: "bob@acme.test", status: "active", groups: ["developers"], permissions: [{ resource: "acme", level: "write" }] },
+    { id: "u-gone", kind: "user", email: "gone@acme.test", status: "deactivated", groups: ["admins"] },
+  );
+  state.token_permissions = { use: ["*"], create: ["developers"], create_write: ["developers"], create_for_others: ["admins"] };
+  // Through a signed bundle: the tokens are found by id in the zero-copy table.
+  const engine = Engine.load(buildBundle(state, keys.privateKey), { publicKey: keys.publicKey, now });
+  const revoke = (actor, id) => engine.canRevokeToken(actor, id, { now });
+  const own = revoke("u-mary", "mary-readonly");
+  assert.equal(own.reason, "ok", own.message);
+  assert.equal(own.allow, true);
+  assert.equal(own.effect, "allow");
+  assert.deepEqual(own.token, { id: "mary-readonly", kind: "api_token", label: "mary's laptop (read only)", principal: "u-mary" });
+  assert.equal(revoke("u-mary", "web-read").reason, "ok", "the creator of an access token");
+  assert.equal(revoke("u-bob", "mary-readonly").reason, "principal_lacks_permission");
+  assert.equal(revoke("u-bob", "web-read").reason, "principal_lacks_permission", "a writer is no admin");
+  assert.equal(revoke("u-wade", "web-read").reason, "ok", "an admin of the token's repository");
+  assert.equal(revoke("u-wade", "mary-readonly").reason, "principal_lacks_permission");
+  assert.equal(revoke("u-root", "mary-readonly").reason, "ok", "create_for_others");
+  assert.equal(revoke("u-gone", "mary-readonly").reason, "principal_inactive");
+  assert.equal(revoke("u-nobody", "mary-readonly").reason, "principal_inactive");
+  assert.match(revoke("u-mary", "old-ci").message, /already revoked/);
+  throwsError(() => revoke("u-root", "no-such-token"), /^tokenId: no token has this id$/);
+  const secret = fixture.tokens["web-read"];
+  throwsError(() => revoke("u-root", secret), /^tokenId: expected a token id, got a token secret/);
+  try {
+    revoke("u-root", secret);
+  } catch (e) {
+    assert.ok(!e.message.includes(secret), "the secret is never echoed");
+  }
+  assert.throws(() => engine.canRevokeToken("u-root", 7), TypeError);
+  assert.throws(() => engine.canRevokeToken(undefined, "web-read"), TypeError);
+  engine.free();
+});
+
 const TINY_SPEC = {
   openapi: "3.0.3",
   info: { title: "Tiny Notes API", version: "1" },
@@ -355,6 +409,44 @@ test("profileFromOpenApi turns a tiny spec into a profile a state can use", () =
   assert.equal(d.reason, "scope_missing");
   assert.deepEqual(d.required.anyOf, [["notes:write"]]);
   assert.equal(engine.check({ url: "/v1/elsewhere", headers: bearer(reader.token), now }).reason, "route_unknown");
+});
+
+test("profileFromOpenApi gives every route a level: granular verbs, else the method class", () => {
+  const spec = structuredClone(TINY_SPEC);
+  spec.components.securitySchemes.oauth.flows.clientCredentials.scopes["read:notes"] = "";
+  spec.components.securitySchemes.oauth.flows.clientCredentials.scopes["admin:notes"] = "";
+  spec.paths["/workspaces/{workspace}/notes/{id}"].post = { security: [{ oauth: ["read:notes"] }] };
+  spec.paths["/workspaces/{workspace}/notes/{id}"].put = { security: [{ oauth: ["admin:notes"] }] };
+  const profile = profileFromOpenApi(spec);
+  const level = (method) => profile.routes.find((r) => r.method === method).level;
+  assert.equal(level("GET"), "read");
+  assert.equal(level("DELETE"), "write", "no granular-style scope: the method class");
+  assert.equal(level("POST"), "read", "the spec's verb");
+  assert.equal(level("PUT"), "admin");
+  assert.ok(profile.routes.every((r) => r.owner_check === false));
+
+  const minted = { ro: mintToken("workspace_access_token"), rw: mintToken("workspace_access_token") };
+  const token = (id, access) => ({
+    id, kind: "workspace_access_token", resource: "acme", access, secret_sha256: minted[id].sha256,
+    created_at: iso(now - DAY), expires_at: iso(now + 30 * DAY),
+  });
+  const engine = Engine.fromState({
+    issued_at: fixture.state.issued_at, profile, resources: { workspaces: [{ slug: "acme" }] },
+    tokens: [token("ro", "read_only"), token("rw", "read_write")],
+  });
+  const check = (method, id) => engine.check({ method, url: "/v1/workspaces/acme/notes/7", headers: bearer(minted[id].token), now }).reason;
+  assert.equal(check("GET", "ro"), "ok");
+  assert.equal(check("POST", "ro"), "scope_missing", "a read-only mode never changes anything");
+  assert.equal(check("DELETE", "rw"), "ok");
+  assert.equal(check("PUT", "rw"), "scope_missing", "no access mode stands for admin scopes");
+  // A profile without levels (written before them) takes the method class.
+  const old = structuredClone(profile);
+  for (const r of old.routes) delete r.level;
+  const legacy = Engine.fromState({ issued_at: fixture.state.issued_at, profile: old, resources: { workspaces: [{ slug: "acme" }] },
+    tokens: [token("rw", "read_write")] });
+  assert.equal(legacy.check({ method: "PUT", url: "/v1/workspaces/acme/notes/7", headers: bearer(minted.rw.token), now }).reason, "ok");
+  engine.free();
+  legacy.free();
 });
 
 test("the built-in Bitbucket profile: REST and Git over HTTP, through a signed bundle", () => {

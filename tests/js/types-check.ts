@@ -23,6 +23,7 @@ import {
   type FindingKind,
   type Info,
   type KeyPair,
+  type Level,
   type MintedToken,
   type PolicySet,
   type PreviewReport,
@@ -117,8 +118,14 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   const appPasswords: number | undefined = audit.summary.app_password;
   const spec: TokenSpec = { kind: "api_token", scopes: ["repository"], expiresAt: "2027-01-01T00:00:00Z" };
   const mayCreate: Decision = signed.canCreateToken("u-mary", spec, { now: Date.now() });
+  const mayRevoke: Decision = signed.canRevokeToken("u-mary", "t-1", { now: Date.now() });
+  const revokeReason: Reason = signed.canRevokeToken("u-mary", "t-1").reason;
+  // @ts-expect-error: the token is named by its id, a string
+  signed.canRevokeToken("u-mary", { id: "t-1" });
   const profile: ProfileDoc = profileFromOpenApi({ openapi: "3.0.3", paths: {} }, { name: "tiny" });
   const routeSets: string[][] | undefined = profile.routes[0]?.any_of;
+  const routeLevel: Level | null | undefined = profile.routes[0]?.level;
+  const ownerChecked: boolean | undefined = profile.routes[0]?.owner_check;
   const withProfile: State = { issued_at: "2026-11-22T10:00:00Z", profile };
   const estate: Estate = signed.estate({ now: Date.now(), weeks: 12 });
   const nextWeek: number | undefined = estate.weeks[0];
@@ -176,5 +183,6 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, isDelta, expiresAt, after, blocked, flippedTo];
   void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
   void [all, rebuilt, exported];
+  void [mayRevoke, revokeReason, routeLevel, ownerChecked];
   return d.reason;
 }
