@@ -646,6 +646,10 @@ test("permissions: may a principal revoke a token (canRevokeToken)", async () =>
   await page.waitForSelector("#permission-error:not([hidden])");
   assert.ok(await page.isHidden("#revoke-answer"));
   await page.fill("#r-token", "mary-readonly");
+  await page.click("#can-revoke");
+  await page.waitForSelector('#revoke-answer[data-reason="ok"]');
+  assert.ok(await page.isHidden("#permission-error"));
+  assert.doesNotMatch(await text("#permissions"), /undefined|null|\[object/, "no placeholder leaks into the answers");
   await screenshot(page, "permissions-revoke", "#permissions");
   assert.deepEqual(problems, []);
 });
@@ -729,6 +733,7 @@ test("at 1280 and 390 px wide, the page fits its window, with a preview, a trace
   await page.click("#mint-button");
   await page.waitForSelector("#minted:not([hidden])");
   assert.equal(await overflowX(page), 0, "1280 px");
+  assert.doesNotMatch(await page.innerText("body"), /\bundefined\b|\bNaN\b|\[object Object\]/, "no placeholder leaks onto the page");
   await screenshot(page, "admin-1280");
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForFunction(() => Number(document.querySelector("#timeline").dataset.width) < 400);

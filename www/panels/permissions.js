@@ -6,13 +6,14 @@ import { page } from "../page.js";
 function answer(box, d) {
   box.dataset.effect = d.effect;
   box.dataset.reason = d.reason;
-  box.replaceChildren(
+  const parts = [
     h("span", { class: `effect ${d.effect}` }, d.effect === "allow" ? "yes" : "no"),
     " ",
     h("code", { class: d.reason === "ok" ? "reason ok" : "reason bad" }, d.reason),
     h("p", { class: "message" }, d.message),
-    d.policy && h("p", { class: "muted" }, `policy: ${d.policy}`),
-  );
+  ];
+  if (d.policy) parts.push(h("p", { class: "muted" }, `policy: ${d.policy}`));
+  box.replaceChildren(...parts);
   box.hidden = false;
 }
 
