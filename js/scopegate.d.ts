@@ -286,7 +286,10 @@ export interface State {
   unknown_route?: "deny" | "defer";
 }
 
-/** A policy change for `preview`: every key optional; what is given replaces the current one. */
+/**
+ * A policy change for `preview` and `withPolicies`: every key optional; what is given replaces
+ * the current one and nothing else (`default_policy` alone keeps the listed policies).
+ */
 export interface PolicyChange {
   policies?: ListedPolicyInput[];
   default_policy?: PolicyInput;
@@ -300,7 +303,7 @@ export interface PolicyChange {
  * applied since; deltas are cumulative). `buildDelta` takes it for one when it has any of
  * `revoke` / `remove` / `upsert` and none of `tokens` / `resources` / `principals` (or with
  * `{ form: "changes" }`). The policy keys mean what they mean in a `PolicyChange`
- * (`default_policy` needs `policies` with it).
+ * (`default_policy` alone keeps the listed policies).
  */
 export interface DeltaChanges extends PolicyChange {
   /** RFC 3339, not before the base's `issued_at`. */
@@ -336,6 +339,8 @@ export interface ReplayRequest {
 
 export interface PreviewOptions extends NowOptions {
   replay?: readonly ReplayRequest[];
+  /** How many changed tokens and flipped requests to list one by one; default 1000. Counts are exact. */
+  maxListed?: number;
 }
 
 /** One token whose standing changes. */
@@ -377,7 +382,7 @@ export interface ReplayReport {
   newlyAllowed: number;
   /** Requests naming a token id neither snapshot knows. */
   unknownTokenIds: number;
-  /** The first 1000 flips. */
+  /** The first `maxListed` (default 1000) flips. */
   flipped: Flip[];
 }
 
@@ -393,7 +398,7 @@ export interface PreviewReport {
   byReason: Partial<Record<Reason, number>>;
   /** Changed tokens by owner. */
   byOwner: Record<string, number>;
-  /** The first 1000 changed tokens, in id order. */
+  /** The first `maxListed` (default 1000) changed tokens, in id order. */
   changed: TokenChange[];
   /** With `replay` only. */
   replay?: ReplayReport;
@@ -631,6 +636,19 @@ export class Engine {
   policies(): PolicySet;
   /** A new unsigned engine over the same tokens with a policy change applied; this one is unchanged. */
   withPolicies(change: PolicyChange | string): Engine;
+  /**
+   * A new unsigned engine with a changes document applied: what a delta of the same document
+   * (`buildDelta`) makes of this engine's bundle. This one is unchanged; throws an `Error`
+   * naming the JSON path of bad input.
+   */
+  withChanges(changes: DeltaChanges | string): Engine;
+  /**
+   * The whole snapshot as a state document: `Engine.fromState` of it decides as this engine
+   * does. Throws for an engine over a signed bundle (a bundle keeps only a prefix of each digest).
+   */
+  state(): State;
+  /** A signed full bundle of this snapshot (after `withChanges`, say), valid `ttlSeconds` after its `issued_at`. */
+  buildBundle(privateKey: PrivateKeyInput, options?: Pick<BuildOptions, "ttlSeconds">): Uint8Array;
   /** Whether `actorId` may create the token `spec` describes; throws for an unknown scope or resource. */
   canCreateToken(actorId: string, spec: TokenSpec, options?: NowOptions): Decision;
   /**

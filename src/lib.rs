@@ -19,6 +19,7 @@ mod directory;
 mod engine;
 mod error;
 mod estate;
+mod export;
 mod pipeline;
 mod policy;
 mod preview;

@@ -500,3 +500,78 @@ test("estate, policies and withPolicies over a signed bundle (the admin page's v
   assert.equal(engine.check({ url: REPO, headers: auth, now }).reason, "ok", "the signed engine is unchanged");
   throwsError(() => engine.withPolicies({ policies: [{ name: "p", max_token_lifetime_days: 0 }], default_policy: {} }), /^policies\[0\]\.max_token_lifetime_days/);
 });
+
+test("a default_policy-only change keeps the listed policies (preview, withPolicies, buildDelta)", () => {
+  const state = structuredClone(fixture.state);
+  state.policies = [{ name: "devs", members: { groups: ["developers"] }, api_tokens: "allow" }];
+  const engine = Engine.fromState(state);
+  const change = { default_policy: { api_tokens: "block" } };
+  // Mary is in `devs`, which still allows API tokens: nothing changes for her token.
+  assert.equal(engine.preview(change, { now }).changedCount, 0);
+  const applied = engine.withPolicies(change);
+  assert.deepEqual(applied.policies().policies.map((p) => p.name), ["devs"]);
+  assert.equal(applied.policies().default_policy.api_tokens, "block");
+  // Without `devs`, the same change blocks her token.
+  assert.equal(Engine.fromState(fixture.state).preview(change, { now }).changedCount, 1);
+  const delta = buildDelta(bundle, { issued_at: fixture.state.issued_at, ...change }, keys.privateKey, { form: "changes" });
+  const signed = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  signed.applyDelta(delta, { now });
+  assert.equal(signed.check({ url: REPO, headers: bearer(fixture.tokens["mary-readonly"]), now }).reason, "api_tokens_blocked");
+});
+
+test("preview lists up to maxListed changed tokens; the counts are exact", () => {
+  const engine = Engine.fromState(fixture.state);
+  const cap = { default_policy: { max_token_lifetime_days: 1 } };
+  const all = engine.preview(cap, { now, maxListed: 1e9 });
+  assert.equal(all.changedCount, 3);
+  assert.equal(all.changed.length, 3);
+  const one = engine.preview(cap, { now, maxListed: 1 });
+  assert.equal(one.changedCount, 3);
+  assert.deepEqual(one.changed, all.changed.slice(0, 1));
+  throwsError(() => engine.preview(cap, { maxListed: -1 }), /maxListed/);
+  assert.throws(() => engine.preview(cap, { maxListed: "all" }), TypeError);
+});
+
+test("withChanges: the working state of a bundle or a state, as its signed delta would make it", () => {
+  const signed = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const minted = mintToken("api_token");
+  const changes = {
+    issued_at: iso(now),
+    revoke: ["web-read"],
+    upsert: [{ id: "mary-new", kind: "api_token", secret_sha256: minted.sha256, principal: "u-mary", access: "read_only",
+               created_at: iso(now), expires_at: iso(now + 30 * DAY) }],
+  };
+  const viaDelta = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  viaDelta.applyDelta(buildDelta(bundle, changes, keys.privateKey), { now });
+  const onBundle = signed.withChanges(changes);
+  const onState = Engine.fromState(fixture.state).withChanges(changes);
+  for (const token of [fixture.tokens["web-read"], fixture.tokens["web-deploy"], minted.token, fixture.tokens["old-ci"]]) {
+    const want = viaDelta.check({ url: REPO, headers: bearer(token), now });
+    assert.deepEqual(onBundle.check({ url: REPO, headers: bearer(token), now }), want);
+    assert.deepEqual(onState.check({ url: REPO, headers: bearer(token), now }), want);
+  }
+  assert.equal(onBundle.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "token_revoked");
+  assert.equal(onBundle.check({ url: REPO, headers: bearer(minted.token), now }).reason, "ok");
+  assert.equal(signed.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok", "unchanged");
+  assert.deepEqual(onBundle.info(), { ...onState.info() }, "the same snapshot either way");
+  throwsError(() => signed.withChanges({ issued_at: iso(now), revoke: ["nope"] }), /^revoke\[0\]: unknown token "nope"$/);
+  throwsError(() => signed.withChanges({ issued_at: "2000-01-01T00:00:00Z" }), /^issued_at: .* before the base/);
+});
+
+test("engine.buildBundle and engine.state: sign the working state, export it as a state", () => {
+  const changes = { issued_at: iso(now), revoke: ["web-read"] };
+  const onState = Engine.fromState(fixture.state).withChanges(changes);
+  const onBundle = Engine.load(bundle, { publicKey: keys.publicKey, now }).withChanges(changes);
+  const rebuilt = onState.buildBundle(keys.privateKey, { ttlSeconds: 3600 });
+  assert.ok(rebuilt instanceof Uint8Array);
+  assert.deepEqual(onBundle.buildBundle(keys.privateKey, { ttlSeconds: 3600 }), rebuilt, "the same bytes from a bundle or its state");
+  const exported = onState.state();
+  assert.equal(exported.issued_at, iso(now));
+  assert.equal(exported.tokens.find((t) => t.id === "web-read").revoked_at, iso(now));
+  assert.deepEqual(buildBundle(exported, keys.privateKey, { ttlSeconds: 3600 }), rebuilt, "the exported state builds the same bundle");
+  assert.ok(!JSON.stringify(exported).includes(fixture.tokens["web-read"]), "digests, never secrets");
+  const loaded = Engine.load(rebuilt, { publicKey: keys.publicKey, now });
+  assert.equal(loaded.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "token_revoked");
+  throwsError(() => onBundle.state(), /keeps only the first 16 bytes of each secret digest/);
+  throwsError(() => onState.buildBundle(keys.publicKey.slice(0, 10)), /key/i);
+});

@@ -140,6 +140,11 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   const nextWeek: number | undefined = estate.weeks[0];
   const current: PolicySet = signed.policies();
   const applied: Engine = signed.withPolicies({ ...current, default_policy: { ...current.default_policy, api_tokens: "block" } });
+  signed.withPolicies({ default_policy: { api_tokens: "block" } });
+  const all: PreviewReport = signed.preview({ default_policy: { max_token_lifetime_days: 30 } }, { maxListed: 100_000 });
+  const working: Engine = signed.withChanges({ issued_at: "2026-11-22T11:00:00Z", revoke: ["t-1"], default_policy: {} });
+  const rebuilt: Uint8Array = working.buildBundle(pair.privateKey, { ttlSeconds: 3600 });
+  const exported: State = engine.state();
 
   // The edge entry: the worker's subset, the same result types.
   await edge.init();
@@ -169,6 +174,10 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   signed.preview(state, { replay: [{ token: "sga_x", url: "/" }] });
   // @ts-expect-error: a listed policy needs a name
   signed.preview({ policies: [{ api_tokens: "block" }] });
+  // @ts-expect-error: a changes document needs its issued_at
+  signed.withChanges({ revoke: ["t-1"] });
+  // @ts-expect-error: maxListed is a number
+  signed.preview(state, { maxListed: "all" });
   // @ts-expect-error: a token spec needs a kind
   signed.canCreateToken("u-mary", { scopes: [] });
   // @ts-expect-error: `policies` is a list of policy objects
@@ -184,6 +193,7 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
 
   void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, isDelta, expiresAt, after, blocked, flippedTo];
   void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
+  void [all, rebuilt, exported];
   void [mayRevoke, revokeReason, routeLevel, ownerChecked];
   return d.reason;
 }
