@@ -25,6 +25,7 @@ function encodeText(text) {
 }
 const DEFAULT_EXPIRING_WITHIN_DAYS = 30;
 const DEFAULT_ESTATE_WEEKS = 26;
+const DEFAULT_MAX_LISTED = 1000;
 
 /**
  * The API over one wasm-bindgen glue module.
@@ -103,14 +104,19 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
     /**
      * An engine over a signed bundle: verifies the signature with `publicKey` (or one of
-     * `publicKeys`, for key rotation), refuses an expired bundle (at `now`, default
-     * `Date.now()`), and reads the token table in place. Throws an `Error` saying what is
-     * wrong with a bad bundle (truncated, tampered, unknown key id, expired, a delta).
+     * `publicKeys`, for key rotation), refuses an expired bundle or one issued more than five
+     * minutes after `now` (default `Date.now()`), refuses a bundle issued before
+     * `minIssuedAt` (a refresh passes `current.info().issuedAt`: no rollback to an older
+     * bundle), and reads the token table in place. Throws an `Error` saying what is wrong with
+     * a bad bundle (truncated, tampered, unknown key id, expired, not yet valid, a rollback, a
+     * delta).
      */
     static load(bundle, options = {}) {
       assertReady();
       const keys = publicKeyList(options, "Engine.load");
-      return new Engine(constructing, RawEngine.load(bytesOf(bundle, "bundle"), keys, clock(options.now)));
+      const now = clock(options.now, "Engine.load");
+      const [minMs, minText] = floorOf(options.minIssuedAt, "Engine.load");
+      return new Engine(constructing, RawEngine.load(bytesOf(bundle, "bundle"), keys, now, minMs, minText));
     }
 
     /**
@@ -126,40 +132,51 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     /** Decides `{ method, url, headers, remoteAddr, now }`; never throws for a deny. */
     check(req) {
       const r = requestOf(req);
-      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now)));
+      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now, "check")));
     }
 
     /** Decides a Fetch API `Request` (workers, service workers, Deno, Bun). */
     checkRequest(request, options = {}) {
       const r = fetchRequestOf(request, options);
-      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(options.now)));
+      const now = clock(options.now, "checkRequest");
+      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, now));
     }
 
     /** Like `check`, with every pipeline step: `{ decision, steps: [{ step, ok, detail }] }`. */
     explain(req) {
       const r = requestOf(req);
-      return JSON.parse(this.#raw.explain(r.method, r.url, r.headers, r.remoteAddr, clock(req.now)));
+      return JSON.parse(this.#raw.explain(r.method, r.url, r.headers, r.remoteAddr, clock(req.now, "explain")));
     }
 
     /**
      * Applies a signed delta built against this engine's bundle (`buildDelta`). Atomic: on
-     * an error (another base, bad signature, expired, stale) the engine is unchanged.
+     * an error (another base, bad signature, expired, not yet valid, stale) the engine is
+     * unchanged. Deltas only move forward: one issued before the snapshot in use, or another
+     * one with the same `issued_at` as the delta applied, is refused (the same bytes again
+     * change nothing); `minIssuedAt` holds a fresh engine to the `issuedAt` of another.
      */
     applyDelta(delta, options = {}) {
-      this.#raw.applyDelta(bytesOf(delta, "delta"), clock(options.now));
+      const now = clock(options.now, "applyDelta");
+      const [minMs, minText] = floorOf(options.minIssuedAt, "applyDelta");
+      this.#raw.applyDelta(bytesOf(delta, "delta"), now, minMs, minText);
     }
 
     /**
      * What a proposed change would do: `proposal` is a whole state (it has `issued_at`) or a
      * policy change (`{ policies, default_policy, network, token_permissions }`), as an object
-     * or JSON text; `replay` lists past requests by token id.
+     * or JSON text; `replay` lists past requests by token id. `maxListed` (default 1000) caps
+     * the changed tokens and flipped requests listed one by one; the counts are exact.
      */
     preview(proposal, options = {}) {
       fullOnly("engine.preview");
       const replay = options.replay ?? [];
       if (!Array.isArray(replay)) throw new TypeError("replay: expected an array of requests");
+      const maxListed = options.maxListed ?? DEFAULT_MAX_LISTED;
+      if (typeof maxListed !== "number") throw new TypeError("preview: maxListed must be a number");
       const entries = replay.map((entry, i) => replayOf(entry, i));
-      return JSON.parse(this.#raw.preview(jsonOf(proposal, "proposal"), JSON.stringify(entries), clock(options.now)));
+      const proposalJson = jsonOf(proposal, "proposal");
+      const now = clock(options.now, "preview");
+      return JSON.parse(this.#raw.preview(proposalJson, JSON.stringify(entries), now, maxListed));
     }
 
     /** Findings over the token estate: expiring, orphaned, no expiry, over-broad, ... */
@@ -167,7 +184,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       fullOnly("engine.audit");
       const days = options.expiringWithinDays ?? DEFAULT_EXPIRING_WITHIN_DAYS;
       if (typeof days !== "number") throw new TypeError("audit: expiringWithinDays must be a number of days");
-      return JSON.parse(this.#raw.audit(clock(options.now), days));
+      return JSON.parse(this.#raw.audit(clock(options.now, "audit"), days));
     }
 
     /**
@@ -178,7 +195,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       fullOnly("engine.estate");
       const weeks = options.weeks ?? DEFAULT_ESTATE_WEEKS;
       if (typeof weeks !== "number") throw new TypeError("estate: weeks must be a number of weeks");
-      return JSON.parse(this.#raw.estate(clock(options.now), weeks));
+      return JSON.parse(this.#raw.estate(clock(options.now, "estate"), weeks));
     }
 
     /** The policies, network and token permissions in the state's form, ready to edit. */
@@ -196,12 +213,50 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       return new Engine(constructing, this.#raw.withPolicies(jsonOf(change, "change")));
     }
 
+    /**
+     * A new unsigned engine with a changes document applied (`issued_at`, `revoke`, `remove`,
+     * `upsert`, policy keys; see `buildDelta`): what a delta of the same document makes of
+     * this engine's bundle. This engine is unchanged.
+     */
+    withChanges(changes) {
+      fullOnly("engine.withChanges");
+      return new Engine(constructing, this.#raw.withChanges(jsonOf(changes, "changes")));
+    }
+
+    /**
+     * The whole snapshot as a state document (DESIGN.md §3). Throws for an engine over a signed
+     * bundle: a bundle keeps only a prefix of each secret digest.
+     */
+    state() {
+      fullOnly("engine.state");
+      return JSON.parse(this.#raw.state());
+    }
+
+    /** A signed full bundle of this snapshot (say, after `withChanges`), like `buildBundle`. */
+    buildBundle(privateKey, options = {}) {
+      fullOnly("engine.buildBundle");
+      return this.#raw.buildBundle(keyText(privateKey, "privateKey"), ttlOf(options));
+    }
+
     /** Whether `actorId` may create the token `spec` describes, as a `Decision`. */
     canCreateToken(actorId, spec, options = {}) {
       fullOnly("engine.canCreateToken");
       if (typeof actorId !== "string") throw new TypeError("canCreateToken: actorId must be a principal id string");
       if (!isPlainObject(spec)) throw new TypeError("canCreateToken: spec must be an object { kind, ... }");
-      return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), clock(options.now)));
+      const now = clock(options.now, "canCreateToken");
+      return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), now));
+    }
+
+    /**
+     * Whether `actorId` may revoke the token with id `tokenId`, as a `Decision`: its own
+     * tokens; anybody's with `create_for_others`; an access token as an admin of its resource.
+     * Throws for an id no token has.
+     */
+    canRevokeToken(actorId, tokenId, options = {}) {
+      fullOnly("engine.canRevokeToken");
+      if (typeof actorId !== "string") throw new TypeError("canRevokeToken: actorId must be a principal id string");
+      if (typeof tokenId !== "string") throw new TypeError("canRevokeToken: tokenId must be a token id string");
+      return JSON.parse(this.#raw.canRevokeToken(actorId, tokenId, clock(options.now, "canRevokeToken")));
     }
 
     /** Counts, times, profile and size of the loaded snapshot. */
@@ -419,9 +474,52 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null;
 }
 
-/** `now` as the engine takes it: the caller's ms since the epoch, else the JS clock. */
-function clock(now) {
-  return now ?? Date.now();
+/**
+ * `now` as the engine takes it: a finite number of ms since the epoch or a `Date`; `undefined`
+ * means `Date.now()`. Anything else (`true`, `[]`, `"0"`, `{ valueOf() { ... } }`, `null`, an
+ * invalid `Date`) is a `TypeError` naming the call: coerced, it read as 1970, and revoked and
+ * expired tokens came back.
+ */
+function clock(now, caller) {
+  if (now === undefined) return Date.now();
+  const ms = instantOf(now);
+  if (ms === undefined) {
+    throw new TypeError(`${caller}: \`now\` must be a finite number of milliseconds since the epoch or a valid Date, got ${typeName(now)}`);
+  }
+  return ms;
+}
+
+/** A finite number of ms, or a valid `Date` (from any realm) as ms; else `undefined`. */
+function instantOf(value) {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (Object.prototype.toString.call(value) === "[object Date]") {
+    const ms = Date.prototype.getTime.call(value);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * `minIssuedAt` as src/wasm.rs takes it: `[ms, undefined]` for a number or a `Date`,
+ * `[undefined, text]` for RFC 3339 text (what `info().issuedAt` gives), nothing for `undefined`.
+ */
+function floorOf(value, caller) {
+  if (value === undefined) return [undefined, undefined];
+  if (typeof value === "string") return [undefined, value];
+  const ms = instantOf(value);
+  if (ms === undefined) {
+    throw new TypeError(`${caller}: \`minIssuedAt\` must be a number of milliseconds, a Date or an RFC 3339 time, got ${typeName(value)}`);
+  }
+  return [ms, undefined];
+}
+
+/** What a value is, for a `TypeError`; never the value itself (it may be a secret). */
+function typeName(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number") return String(value);
+  if (Object.prototype.toString.call(value) === "[object Date]") return "an invalid Date";
+  return `a ${typeof value}`;
 }
 
 function jsonOf(value, what) {
@@ -586,6 +684,13 @@ function replayOf(entry, i) {
   if (typeof entry.tokenId !== "string") throw new TypeError(`replay[${i}].tokenId: expected a token id string`);
   if (typeof entry.url !== "string") throw new TypeError(`replay[${i}].url: expected a URL or a path`);
   const { headers, ...rest } = entry;
+  if (entry.now !== undefined) {
+    const ms = instantOf(entry.now);
+    if (ms === undefined) {
+      throw new TypeError(`replay[${i}].now: expected a finite number of milliseconds since the epoch or a Date, got ${typeName(entry.now)}`);
+    }
+    rest.now = ms;
+  }
   if (headers == null) return rest;
   const text = headerText(headers);
   const parts = text.split("\0");

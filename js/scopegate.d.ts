@@ -28,7 +28,17 @@ export type Reason =
   | "principal_lacks_permission"
   | "bundle_expired"
   | "anonymous_public_read"
-  | "internal_error";
+  | "internal_error"
+  /** The URL or request cannot be read the one way the origin reads it (deny). */
+  | "malformed_request"
+  /** `now` is more than five minutes before the snapshot's `issued_at` (deny). */
+  | "bundle_not_yet_valid";
+
+/**
+ * A point in time: milliseconds since the epoch (a finite number) or a valid `Date`. Anything
+ * else is a `TypeError`; left out, it is `Date.now()`.
+ */
+export type Instant = number | Date;
 
 /** The eight kinds of credential. */
 export type TokenKind =
@@ -41,7 +51,11 @@ export type TokenKind =
   | "service_account_token"
   | "org_api_key";
 
-/** A coarse access mode a token may carry instead of route scopes. */
+/**
+ * A coarse access mode a token may carry instead of route scopes, judged by what the route
+ * needs: `read_only` reads (a Git clone included), `read_write` also writes; neither covers
+ * admin-level routes (deleting a repository, webhooks, branch restrictions).
+ */
 export type AccessMode = "read_only" | "read_write";
 
 /** A permission level; higher levels include the lower ones. */
@@ -109,8 +123,8 @@ export interface CheckInput {
   headers?: HeadersLike;
   /** The TCP peer (`203.0.113.9`, `[2001:db8::1]:443`); client IPs resolve from it through trusted proxies. */
   remoteAddr?: string;
-  /** Milliseconds since the epoch; default `Date.now()`. */
-  now?: number;
+  /** Default `Date.now()`. */
+  now?: Instant;
 }
 
 /** The parts of a Fetch API `Request` that `checkRequest` reads. */
@@ -122,8 +136,8 @@ export interface FetchRequestLike {
 
 export interface CheckRequestOptions {
   remoteAddr?: string;
-  /** Milliseconds since the epoch; default `Date.now()`. */
-  now?: number;
+  /** Default `Date.now()`. */
+  now?: Instant;
 }
 
 /** Counts and times of the loaded snapshot. */
@@ -159,14 +173,31 @@ export type VerifyOptions = { publicKey: PublicKeyInput } | { publicKeys: readon
 
 /** `Engine.load` options. */
 export type LoadOptions = VerifyOptions & {
-  /** Milliseconds since the epoch the expiry is checked at; default `Date.now()`. */
-  now?: number;
+  /**
+   * When the bundle is checked: refused when expired, or issued more than five minutes after
+   * it. Default `Date.now()`.
+   */
+  now?: Instant;
+  /**
+   * Refuse a bundle issued before this (no rollback): a refresh passes the `issuedAt` of the
+   * engine in use (`current.info().issuedAt`). Milliseconds, a `Date` or RFC 3339 text.
+   */
+  minIssuedAt?: Instant | string;
 };
 
 /** Options of calls that only need the time. */
 export interface NowOptions {
-  /** Milliseconds since the epoch; default `Date.now()`. */
-  now?: number;
+  /** Default `Date.now()`. */
+  now?: Instant;
+}
+
+/** `engine.applyDelta` options. */
+export interface ApplyDeltaOptions extends NowOptions {
+  /**
+   * Refuse a delta issued before this: a fresh engine on the same base is held to the
+   * `issuedAt` of the engine in use. Milliseconds, a `Date` or RFC 3339 text.
+   */
+  minIssuedAt?: Instant | string;
 }
 
 /** A permission a principal holds on a resource (`acme`, `acme/PROJ`, `acme/web`). */
@@ -239,6 +270,8 @@ export interface State {
     id: string;
     kind?: "user" | "service_account";
     email?: string;
+    /** The Bitbucket username: Basic auth takes it (exactly) like the email or the id. Unique. */
+    username?: string;
     status?: "active" | "deactivated" | "deleted";
     groups?: string[];
     two_factor?: boolean;
@@ -253,7 +286,10 @@ export interface State {
   unknown_route?: "deny" | "defer";
 }
 
-/** A policy change for `preview`: every key optional; what is given replaces the current one. */
+/**
+ * A policy change for `preview` and `withPolicies`: every key optional; what is given replaces
+ * the current one and nothing else (`default_policy` alone keeps the listed policies).
+ */
 export interface PolicyChange {
   policies?: ListedPolicyInput[];
   default_policy?: PolicyInput;
@@ -267,7 +303,7 @@ export interface PolicyChange {
  * applied since; deltas are cumulative). `buildDelta` takes it for one when it has any of
  * `revoke` / `remove` / `upsert` and none of `tokens` / `resources` / `principals` (or with
  * `{ form: "changes" }`). The policy keys mean what they mean in a `PolicyChange`
- * (`default_policy` needs `policies` with it).
+ * (`default_policy` alone keeps the listed policies).
  */
 export interface DeltaChanges extends PolicyChange {
   /** RFC 3339, not before the base's `issued_at`. */
@@ -297,12 +333,14 @@ export interface ReplayRequest {
   url: string;
   headers?: HeadersLike;
   remoteAddr?: string;
-  /** When it was made (ms since the epoch); default the preview's `now`. */
-  now?: number;
+  /** When it was made; default the preview's `now`. */
+  now?: Instant;
 }
 
 export interface PreviewOptions extends NowOptions {
   replay?: readonly ReplayRequest[];
+  /** How many changed tokens and flipped requests to list one by one; default 1000. Counts are exact. */
+  maxListed?: number;
 }
 
 /** One token whose standing changes. */
@@ -344,7 +382,7 @@ export interface ReplayReport {
   newlyAllowed: number;
   /** Requests naming a token id neither snapshot knows. */
   unknownTokenIds: number;
-  /** The first 1000 flips. */
+  /** The first `maxListed` (default 1000) flips. */
   flipped: Flip[];
 }
 
@@ -360,7 +398,7 @@ export interface PreviewReport {
   byReason: Partial<Record<Reason, number>>;
   /** Changed tokens by owner. */
   byOwner: Record<string, number>;
-  /** The first 1000 changed tokens, in id order. */
+  /** The first `maxListed` (default 1000) changed tokens, in id order. */
   changed: TokenChange[];
   /** With `replay` only. */
   replay?: ReplayReport;
@@ -486,6 +524,13 @@ export interface RouteDef {
   any_of: string[][];
   /** A query parameter that selects this route (`service=git-receive-pack`). */
   query: string | null;
+  /**
+   * The permission level the operation needs. Absent or `null` in a profile written before
+   * levels: the method class (GET, HEAD, OPTIONS and Git's `git-upload-pack` read; others write).
+   */
+  level?: Level | null;
+  /** The origin checks ownership of the addressed object (snippets, a user's keys). */
+  owner_check?: boolean;
 }
 
 /** A profile as data: a state's `profile`, or what `profileFromOpenApi` returns. */
@@ -564,7 +609,8 @@ export class Engine {
   private constructor();
   /**
    * An engine over a signed bundle, verified with the public key (or one of the keys). Throws
-   * an `Error` for a truncated, tampered, expired or unknown-key bundle, or a delta.
+   * an `Error` for a truncated, tampered, expired, not yet valid or unknown-key bundle, one
+   * issued before `minIssuedAt` (a rollback), or a delta.
    */
   static load(bundle: Bytes, options: LoadOptions): Engine;
   /** An engine over an unsigned state (object or JSON text); throws an `Error` naming the JSON path of bad input. */
@@ -575,8 +621,11 @@ export class Engine {
   checkRequest(request: FetchRequestLike, options?: CheckRequestOptions): Decision;
   /** Decides one request and reports every step. */
   explain(request: CheckInput): Explanation;
-  /** Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a bad one. */
-  applyDelta(delta: Bytes, options?: NowOptions): void;
+  /**
+   * Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a
+   * bad one, an older one, or another one with the same `issued_at` as the delta applied.
+   */
+  applyDelta(delta: Bytes, options?: ApplyDeltaOptions): void;
   /** What a proposed state or policy change would do to every token, and to `replay`. */
   preview(proposal: State | PolicyChange | string, options?: PreviewOptions): PreviewReport;
   /** Findings over the token estate. */
@@ -587,8 +636,26 @@ export class Engine {
   policies(): PolicySet;
   /** A new unsigned engine over the same tokens with a policy change applied; this one is unchanged. */
   withPolicies(change: PolicyChange | string): Engine;
+  /**
+   * A new unsigned engine with a changes document applied: what a delta of the same document
+   * (`buildDelta`) makes of this engine's bundle. This one is unchanged; throws an `Error`
+   * naming the JSON path of bad input.
+   */
+  withChanges(changes: DeltaChanges | string): Engine;
+  /**
+   * The whole snapshot as a state document: `Engine.fromState` of it decides as this engine
+   * does. Throws for an engine over a signed bundle (a bundle keeps only a prefix of each digest).
+   */
+  state(): State;
+  /** A signed full bundle of this snapshot (after `withChanges`, say), valid `ttlSeconds` after its `issued_at`. */
+  buildBundle(privateKey: PrivateKeyInput, options?: Pick<BuildOptions, "ttlSeconds">): Uint8Array;
   /** Whether `actorId` may create the token `spec` describes; throws for an unknown scope or resource. */
   canCreateToken(actorId: string, spec: TokenSpec, options?: NowOptions): Decision;
+  /**
+   * Whether `actorId` may revoke the token with id `tokenId`: its own tokens; anybody's with
+   * `create_for_others`; an access token as an admin of its resource. Throws for an unknown id.
+   */
+  canRevokeToken(actorId: string, tokenId: string, options?: NowOptions): Decision;
   /** Counts and times of the loaded snapshot. */
   info(): Info;
   /** Frees the WebAssembly memory now rather than at garbage collection. */

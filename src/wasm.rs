@@ -47,6 +47,20 @@ fn timestamp(now: f64) -> Result<Timestamp, JsError> {
     Timestamp::from_millis(now).ok_or_else(|| error("`now` must be a finite number of milliseconds since the epoch"))
 }
 
+/// `minIssuedAt` as the JS layer passes it: milliseconds since the epoch, or RFC 3339 text
+/// (what `info().issuedAt` gives); neither: no floor.
+fn floor(ms: Option<f64>, text: Option<String>) -> Result<Option<Timestamp>, JsError> {
+    match (ms, text) {
+        (Some(ms), _) => Timestamp::from_millis(ms)
+            .map(Some)
+            .ok_or_else(|| error("`minIssuedAt` must be a finite number of milliseconds since the epoch")),
+        (None, Some(text)) => Timestamp::parse(&text).map(Some).ok_or_else(|| {
+            error(&format!("`minIssuedAt`: expected an RFC 3339 time, got {}", crate::error::quoted(&text)))
+        }),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Public keys as base64url or base64 texts separated by commas (the JS layer encodes
 /// `Uint8Array` keys; base64 has no commas), at least one.
 fn public_keys(list: &str) -> Result<Vec<PublicKey>, JsError> {
@@ -74,11 +88,20 @@ pub struct Engine(crate::Engine);
 
 #[wasm_bindgen]
 impl Engine {
-    /// An engine over a signed bundle, verified with one of `public_keys_list` at `now`.
+    /// An engine over a signed bundle, verified with one of `public_keys_list` at `now`, and
+    /// issued no earlier than the floor (`min_ms` or `min_text`, see [`floor`]).
     /// Takes the bytes as they were copied in: no second copy.
-    pub fn load(bytes: Vec<u8>, public_keys_list: &str, now: f64) -> Result<Engine, JsError> {
+    pub fn load(
+        bytes: Vec<u8>,
+        public_keys_list: &str,
+        now: f64,
+        min_ms: Option<f64>,
+        min_text: Option<String>,
+    ) -> Result<Engine, JsError> {
         let keys = public_keys(public_keys_list)?;
-        crate::Engine::load_owned(bytes, &keys, timestamp(now)?).map(Engine).map_err(engine_error)
+        crate::Engine::load_since(bytes, &keys, timestamp(now)?, floor(min_ms, min_text)?)
+            .map(Engine)
+            .map_err(engine_error)
     }
 
     /// One request (see [`request`]) at `now` -> a `Decision` (JSON).
@@ -107,10 +130,17 @@ impl Engine {
         to_json(&self.0.explain(&request, timestamp(now)?))
     }
 
-    /// Applies a signed delta on top of this engine's base bundle; unchanged on error.
+    /// Applies a signed delta on top of this engine's base bundle, issued no earlier than the
+    /// floor (see [`floor`]); unchanged on error.
     #[wasm_bindgen(js_name = applyDelta)]
-    pub fn apply_delta(&mut self, bytes: &[u8], now: f64) -> Result<(), JsError> {
-        self.0.apply_delta(bytes, timestamp(now)?).map_err(engine_error)
+    pub fn apply_delta(
+        &mut self,
+        bytes: &[u8],
+        now: f64,
+        min_ms: Option<f64>,
+        min_text: Option<String>,
+    ) -> Result<(), JsError> {
+        self.0.apply_delta_since(bytes, timestamp(now)?, floor(min_ms, min_text)?).map_err(engine_error)
     }
 
     /// Counts and times of the loaded snapshot.
@@ -139,12 +169,13 @@ mod admin {
 
     /// JS to Rust: JSON text (from `JSON.stringify`) through the type's own `Deserialize`;
     /// `what` names the argument in errors. The position serde_json appends is dropped: the
-    /// caller wrote an object, not this text.
+    /// caller wrote an object, not this text; values serde quotes are redacted by the rule of
+    /// [`crate::error::quoted`].
     fn from_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, JsError> {
         serde_json::from_str(json).map_err(|e| {
             let message = e.to_string();
             let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(head, _)| head);
-            error(&[what, ": ", message].concat())
+            error(&[what, ": ", &crate::error::redact_quotes(message)].concat())
         })
     }
 
@@ -179,10 +210,24 @@ mod admin {
             crate::Engine::from_state_json(json).map(Engine).map_err(engine_error)
         }
 
-        /// The impact of a proposed state or policy change (JSON), with `replay` (JSON list).
-        pub fn preview(&self, proposal_json: &str, replay_json: &str, now: f64) -> Result<String, JsError> {
+        /// The impact of a proposed state or policy change (JSON), with `replay` (JSON list),
+        /// listing up to `max_listed` changed tokens and flipped requests.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole number checked to be in range"
+        )]
+        pub fn preview(
+            &self,
+            proposal_json: &str,
+            replay_json: &str,
+            now: f64,
+            max_listed: f64,
+        ) -> Result<String, JsError> {
             let replay: Vec<ReplayRequest> = from_json(replay_json, "replay")?;
-            to_json(&self.0.preview(proposal_json, &replay, timestamp(now)?).map_err(engine_error)?)
+            let max_listed = whole(max_listed, 0.0, 4_294_967_295.0, "maxListed")? as usize;
+            let report = self.0.preview_listing(proposal_json, &replay, timestamp(now)?, max_listed);
+            to_json(&report.map_err(engine_error)?)
         }
 
         /// Findings over the token estate at `now`.
@@ -218,11 +263,34 @@ mod admin {
             self.0.with_policies(change_json).map(Engine).map_err(engine_error)
         }
 
+        /// A new unsigned engine with a changes document (JSON) applied.
+        #[wasm_bindgen(js_name = withChanges)]
+        pub fn with_changes(&self, changes_json: &str) -> Result<Engine, JsError> {
+            self.0.with_changes(changes_json).map(Engine).map_err(engine_error)
+        }
+
+        /// The whole snapshot as a state document (JSON).
+        pub fn state(&self) -> Result<String, JsError> {
+            to_json(&self.0.state_json().map_err(engine_error)?)
+        }
+
+        /// A signed full bundle of this snapshot, valid for `ttl_seconds` after its `issued_at`.
+        #[wasm_bindgen(js_name = buildBundle)]
+        pub fn build_bundle(&self, private_key_text: &str, ttl_seconds: f64) -> Result<Vec<u8>, JsError> {
+            self.0.build_bundle(&private_key(private_key_text)?, ttl(ttl_seconds)?).map_err(engine_error)
+        }
+
         /// Whether `actor` may create the token `spec` (JSON) describes, as a `Decision`.
         #[wasm_bindgen(js_name = canCreateToken)]
         pub fn can_create_token(&self, actor: &str, spec_json: &str, now: f64) -> Result<String, JsError> {
             let spec: TokenSpec = from_json(spec_json, "spec")?;
             to_json(&self.0.can_create_token(actor, &spec, timestamp(now)?).map_err(engine_error)?)
+        }
+
+        /// Whether `actor` may revoke the token with id `token_id`, as a `Decision`.
+        #[wasm_bindgen(js_name = canRevokeToken)]
+        pub fn can_revoke_token(&self, actor: &str, token_id: &str, now: f64) -> Result<String, JsError> {
+            to_json(&self.0.can_revoke_token(actor, token_id, timestamp(now)?).map_err(engine_error)?)
         }
     }
 
@@ -369,7 +437,10 @@ mod admin {
     pub fn mint_token(kind: &str) -> Result<String, JsError> {
         let Some(kind) = TokenKind::parse(kind) else {
             let expected = TokenKind::ALL.map(TokenKind::as_str).join(", ");
-            return Err(error(&format!("unknown token kind `{kind}`, expected one of {expected}")));
+            return Err(error(&format!(
+                "unknown token kind {}, expected one of {expected}",
+                crate::error::ticked(kind)
+            )));
         };
         let minted = crate::mint_token(kind).map_err(engine_error)?;
         to_json(&Minted { token: &minted.token, sha256: &minted.sha256 })

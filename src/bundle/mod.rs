@@ -10,7 +10,8 @@
 //!   and the overlay of a delta on its base;
 //! - `build`: `build_bundle`, `build_delta`;
 //! - `stream`: [`BundleBuilder`], a bundle from a state and its tokens streamed as NDJSON;
-//! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base);
+//! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base),
+//!   and the same changes on a snapshot in memory (`Engine::with_changes`);
 //! - `load`: `Engine::load`, `Engine::apply_delta`, `inspect_bundle`.
 
 mod build;
@@ -27,6 +28,7 @@ mod wire;
 use std::sync::Arc;
 
 pub use build::{build_bundle, build_delta};
+pub(crate) use changes::apply_to_snapshot;
 pub use changes::build_delta_from_changes;
 pub use format::BundleKind;
 pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey};

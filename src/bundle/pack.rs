@@ -17,10 +17,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::bundle::format::{BLOCK, PREFIX_LEN};
-use crate::bundle::record::{quoted_id, LABEL, REVOKED};
+use crate::bundle::record::{LABEL, REVOKED};
 use crate::bundle::wire::{put_bytes, put_varint, write_table, zigzag, Reader};
 use crate::directory::ResourceKey;
-use crate::error::Error;
+use crate::error::{ticked, Error};
 use crate::time::{Timestamp, DAY};
 use crate::token::{AccessMode, TokenKind, TokenRecord};
 
@@ -233,8 +233,7 @@ impl TokenTable {
 
     /// Adds one record. A time too far from `issued_at` for the format is an error.
     pub(crate) fn push(&mut self, t: &TokenRecord) -> Result<(), Error> {
-        let range =
-            || Error::Input(format!("token {}: a time is out of the range a bundle can hold", quoted_id(&t.id)));
+        let range = || Error::Input(format!("token {}: a time is out of the range a bundle can hold", ticked(&t.id)));
         let mut head = kind_index(t.kind);
         head |= match t.access {
             None => 0,
@@ -403,8 +402,8 @@ impl TokenTable {
                     return Err(if before == key {
                         Error::Input(format!(
                             "tokens {} and {} have secret digests that share their first 16 bytes: give one of them a new secret",
-                            quoted_id(self.id(j as usize).unwrap_or_default()),
-                            quoted_id(self.id(i as usize).unwrap_or_default())
+                            ticked(self.id(j as usize).unwrap_or_default()),
+                            ticked(self.id(i as usize).unwrap_or_default())
                         ))
                     } else {
                         Error::Input("internal: tokens out of digest order".into())

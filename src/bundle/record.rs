@@ -173,11 +173,6 @@ pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32
     })
 }
 
-pub(crate) fn quoted_id(id: &str) -> String {
-    let short: String = id.chars().take(60).collect();
-    format!("`{short}`")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,10 +8,11 @@
 use crate::bundle::build::bundle_of;
 use crate::bundle::keys::PrivateKey;
 use crate::bundle::pack::TokenTable;
+use crate::error::quoted;
 use crate::error::Error;
 use crate::profile::Profile;
 use crate::snapshot::Meta;
-use crate::state::{compile_token_text, quoted, CompiledState, ResourceCache};
+use crate::state::{compile_token_text, CompiledState, ResourceCache};
 
 /// Longest line read: a token object is a few hundred bytes; a line without an end is not one.
 pub(crate) const MAX_LINE_LEN: usize = 1 << 20;

@@ -6,16 +6,16 @@ mod credential;
 mod request;
 
 pub use credential::Credential;
-pub use request::{Headers, Request};
+pub use request::{Headers, Request, Target, METHOD_OVERRIDE_HEADERS};
 
 use std::net::IpAddr;
 
 use crate::decision::{Decision, Effect, Reason, Required, Step, TokenSummary};
 use crate::directory::{Level, Principal, ResourceKey};
 use crate::policy::{ip_allowed, PasswordAuth, Policy, Switch, UnknownRoute};
-use crate::profile::{is_read_method, RouteMatch};
+use crate::profile::RouteMatch;
 use crate::snapshot::Snapshot;
-use crate::time::{Timestamp, DAY};
+use crate::time::{Timestamp, CLOCK_SKEW_SECONDS, DAY};
 use crate::token::{digest_token, parse_prefix, AccessMode, Binding, TokenFormat, TokenKind, TokenRecord};
 
 /// The username Git clients send with access tokens.
@@ -35,18 +35,21 @@ impl Trace<'_> {
 /// Decides `request` against `snapshot` at `now`; with `steps`, records the trace.
 pub fn evaluate(snapshot: &Snapshot, request: &Request, now: Timestamp, steps: Option<&mut Vec<Step>>) -> Decision {
     let mut trace = Trace(steps);
-    let mut ctx = Context { snapshot, request, now, decision: Decision::new(Reason::InternalError, "") };
+    let mut ctx = Context::new(snapshot, request, now);
     let reason = ctx.run(&mut trace);
     ctx.finish(reason, &mut trace)
 }
 
 /// Decides `request` as if it carried `token` (a replayed request that names a token id,
-/// never a secret): everything from the token's state on, credentials aside.
+/// never a secret): everything from the token's state on, credentials aside. A replayed
+/// request is judged as if the snapshot had been in force when it was made, so its `now` may
+/// be before the snapshot's `issued_at`.
 pub fn evaluate_as(snapshot: &Snapshot, request: &Request, token: &TokenRecord, now: Timestamp) -> Decision {
     let mut trace = Trace(None);
-    let mut ctx = Context { snapshot, request, now, decision: Decision::new(Reason::InternalError, "") };
-    let verdict = ctx.freshness(&mut trace).and_then(|()| {
+    let mut ctx = Context::new(snapshot, request, now);
+    let verdict = ctx.freshness(Clock::Replay, &mut trace).and_then(|()| {
         let ip = ctx.client_ip(&mut trace);
+        ctx.request_step(&mut trace)?;
         ctx.after_lookup(token, ip, &mut trace)
     });
     let reason = match verdict {
@@ -61,7 +64,7 @@ pub fn evaluate_as(snapshot: &Snapshot, request: &Request, token: &TokenRecord, 
 pub fn standing(snapshot: &Snapshot, token: &TokenRecord, now: Timestamp) -> (Reason, String, String) {
     let request = Request::default();
     let mut trace = Trace(None);
-    let ctx = Context { snapshot, request: &request, now, decision: Decision::new(Reason::InternalError, "") };
+    let ctx = Context::new(snapshot, &request, now);
     let principal = ctx.principal_of(token);
     let policy = snapshot.meta.policies.for_principal(principal);
     let verdict = ctx
@@ -78,8 +81,18 @@ struct Context<'a> {
     snapshot: &'a Snapshot,
     request: &'a Request,
     now: Timestamp,
+    /// The path and query as the origin reads them, once the request step has read them.
+    target: Option<Target<'a>>,
     /// Filled in as steps learn things; its reason and message are set at the end.
     decision: Decision,
+}
+
+/// Whether `now` is the live clock (a snapshot issued after it is not valid yet) or the time a
+/// replayed request was made (judged as if the snapshot were in force then).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    Live,
+    Replay,
 }
 
 /// A step's verdict: go on, or stop with this reason and sentence.
@@ -90,6 +103,10 @@ fn stop<T>(reason: Reason, message: impl Into<String>) -> Verdict<T> {
 }
 
 impl<'a> Context<'a> {
+    fn new(snapshot: &'a Snapshot, request: &'a Request, now: Timestamp) -> Context<'a> {
+        Context { snapshot, request, now, target: None, decision: Decision::new(Reason::InternalError, "") }
+    }
+
     fn run(&mut self, trace: &mut Trace<'_>) -> (Reason, String) {
         match self.pipeline(trace) {
             Ok(()) => (Reason::Ok, "the token may make this request".into()),
@@ -111,8 +128,9 @@ impl<'a> Context<'a> {
     }
 
     fn pipeline(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
-        self.freshness(trace)?;
+        self.freshness(Clock::Live, trace)?;
         let client_ip = self.client_ip(trace);
+        self.request_step(trace)?;
         let credential = credential::parse(&self.request.headers);
         let (secret, basic_user) = match credential {
             Credential::None => {
@@ -128,7 +146,8 @@ impl<'a> Context<'a> {
                 (token, None)
             }
             Credential::Basic { user, secret } => {
-                trace.step("credential", true, || format!("Basic credentials for `{user}`"));
+                // NOTE: the username is never echoed: users paste tokens there too.
+                trace.step("credential", true, || "Basic credentials".into());
                 (secret, Some(user))
             }
         };
@@ -153,7 +172,19 @@ impl<'a> Context<'a> {
         self.permission_check(token, principal, &route, satisfied, trace)
     }
 
-    fn freshness(&self, trace: &mut Trace<'_>) -> Verdict<()> {
+    fn freshness(&self, clock: Clock, trace: &mut Trace<'_>) -> Verdict<()> {
+        let issued = self.snapshot.meta.issued_at;
+        if clock == Clock::Live && self.now < issued.plus(-CLOCK_SKEW_SECONDS) {
+            // A clock that is behind (or a `now` of 0) would bring back revoked and expired tokens.
+            let now = self.now;
+            trace.step("bundle", false, || {
+                format!("issued at {issued}, after now ({now}) by more than the allowed skew")
+            });
+            return stop(
+                Reason::BundleNotYetValid,
+                format!("the snapshot was issued at {issued}, after now ({now}): the clock is behind or the snapshot is from the future"),
+            );
+        }
         match self.snapshot.expires_at {
             Some(expires) if self.now >= expires => {
                 trace.step("bundle", false, || format!("bundle expired at {expires}"));
@@ -184,22 +215,65 @@ impl<'a> Context<'a> {
         ip
     }
 
+    /// The method and the URL, read the one way the origin reads them; anything that could be
+    /// read two ways (or make the origin serve another method) is refused before any lookup.
+    fn request_step(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
+        let method = &self.request.method;
+        if method.is_empty() || method.len() > 16 || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            trace.step("request", false, || "the method is not an HTTP method name".into());
+            return stop(Reason::MalformedRequest, "the request's method is not an HTTP method name");
+        }
+        if let Some(name) = self.request.method_override() {
+            trace.step("request", false, || format!("carries `{name}`: the origin might serve another method"));
+            return stop(
+                Reason::MalformedRequest,
+                format!("the request carries `{name}`, which could make the origin serve another method than the one checked"),
+            );
+        }
+        match self.request.target() {
+            Ok(target) => {
+                trace.step("request", true, || format!("{} {}", method.to_ascii_uppercase(), target.path));
+                self.target = Some(target);
+                Ok(())
+            }
+            Err(why) => {
+                trace.step("request", false, || why.into());
+                stop(Reason::MalformedRequest, format!("the URL cannot be read the one way the origin reads it: {why}"))
+            }
+        }
+    }
+
     /// No credentials: only a read of a public repository gets through.
     fn anonymous(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
         let route = self.match_route();
         if let Some(route) = &route {
             self.decision.required = Some(required(route));
             let public = route.resource.as_ref().is_some_and(|r| self.snapshot.meta.directory.is_public(r));
-            // A read is what the route needs, not the method: `git-upload-pack` is a POST that
-            // reads, and GET of a repository's webhooks needs admin.
-            let reads =
-                route.any_of.iter().any(|set| self.snapshot.profile.level_for(set).is_none_or(|l| l == Level::Read));
+            // A read is what the route needs, not only the method: `git-upload-pack` is a POST
+            // that reads, a commit comment is a POST that needs only read scopes but is still
+            // no read, and GET of a repository's webhooks needs admin.
+            let reads = route.method_reads && route.floor() == Level::Read && !route.owner_check;
             if public && reads {
                 trace.step("route", true, || {
                     format!("{} {} reads a public repository", self.request.method, route.template)
                 });
                 return stop(Reason::AnonymousPublicRead, "anyone may read a public repository");
             }
+            trace.step("route", false, || {
+                let why = if !route.method_reads {
+                    "changes something".to_owned()
+                } else if route.floor() > Level::Read {
+                    format!("needs {} access", route.floor().as_str())
+                } else if route.owner_check {
+                    "addresses an object only its owner's credentials reach".to_owned()
+                } else {
+                    "addresses no public repository".to_owned()
+                };
+                format!(
+                    "{} {} {why}: anonymous requests only read public repositories",
+                    self.request.method, route.template
+                )
+            });
         }
         stop(Reason::NoCredentials, "the request carries no credentials")
     }
@@ -227,6 +301,13 @@ impl<'a> Context<'a> {
             };
         };
         trace.step("digest_lookup", true, || format!("token `{}` ({})", token.id, token.kind.as_str()));
+        if !format.fits(token.kind) {
+            // The credential's own prefix names another kind: the listed record is not its.
+            trace.step("token_kind", false, || {
+                format!("the credential's prefix names another kind than the listed {}", token.kind.as_str())
+            });
+            return stop(Reason::UnknownToken, "the token's prefix does not match the kind of the listed token");
+        }
         if let Some(user) = basic_user {
             let fits = match token.kind.binding() {
                 Binding::Resource => user == TOKEN_AUTH_USER,
@@ -236,10 +317,10 @@ impl<'a> Context<'a> {
                 Binding::Organisation => false,
             };
             trace.step("basic_username", fits, || {
-                format!("username `{user}` {} this token", if fits { "fits" } else { "does not fit" })
+                format!("the username {} this token", if fits { "fits" } else { "does not fit" })
             });
             if !fits {
-                return stop(Reason::UnknownToken, format!("the token is not valid with the username `{user}`"));
+                return stop(Reason::UnknownToken, "the token is not valid with this username");
             }
         }
         Ok(token)
@@ -252,7 +333,7 @@ impl<'a> Context<'a> {
         let policy = self.snapshot.meta.policies.for_principal(principal);
         self.decision.policy = Some(policy.name.clone());
         trace.step("password", policy.password_auth == PasswordAuth::Allow, || {
-            format!("a password for `{user}` under policy `{}`", policy.name)
+            format!("a password under policy `{}`", policy.name)
         });
         if policy.password_auth == PasswordAuth::Disable {
             stop(Reason::PasswordAuthDisabled, format!("policy `{}` disables password authentication", policy.name))
@@ -362,19 +443,21 @@ impl<'a> Context<'a> {
         verdict
     }
 
+    /// The route of the request the request step read (none before it).
     fn match_route(&self) -> Option<RouteMatch> {
-        let (path, query) = self.request.path_and_query()?;
-        self.snapshot.profile.match_route(&self.request.method, path, query)
+        let target = self.target?;
+        self.snapshot.profile.match_route(&self.request.method, target.path, target.query)
     }
 
     fn route(&mut self, trace: &mut Trace<'_>) -> Verdict<RouteMatch> {
         let Some(route) = self.match_route() else {
+            // The path only: a query string may carry anything, secrets included.
             trace.step("route", false, || {
                 format!(
                     "no route of profile `{}` matches {} {}",
                     self.snapshot.profile.name(),
                     self.request.method,
-                    self.request.url
+                    self.target.map_or("", |t| t.path)
                 )
             });
             return stop(
@@ -395,23 +478,30 @@ impl<'a> Context<'a> {
         let granted = self.snapshot.profile.closure(&token.scopes);
         self.decision.granted = Some(granted.clone());
         if let Some(access) = token.access {
-            let ok = access == AccessMode::ReadWrite || is_read_method(&self.request.method);
+            // A coarse mode stands for the scopes of its level, judged by what the route needs
+            // (its level and the least level of its scope sets), never by the method alone:
+            // `read_only` reads (a clone included) and `read_write` also writes; neither stands
+            // for admin or delete scopes.
+            let floor = route.floor();
+            let ok = match access {
+                AccessMode::ReadOnly => floor == Level::Read && route.method_reads,
+                AccessMode::ReadWrite => floor <= Level::Write,
+            };
+            let needs = if floor == Level::Read && !route.method_reads { Level::Write } else { floor };
             trace.step("scope", ok, || {
                 format!(
-                    "access mode {} {} {}",
+                    "access mode {} {} {} {} (the route needs {})",
                     access.as_str(),
-                    if ok { "allows" } else { "does not allow" },
-                    self.request.method
+                    if ok { "covers" } else { "does not cover" },
+                    self.request.method.to_ascii_uppercase(),
+                    route.template,
+                    needs.as_str()
                 )
             });
             if !ok {
                 return stop(
                     Reason::ScopeMissing,
-                    format!(
-                        "a {} token cannot make a {} request",
-                        access.as_str(),
-                        self.request.method.to_ascii_uppercase()
-                    ),
+                    format!("a {} token cannot make this request: it needs {} access", access.as_str(), needs.as_str()),
                 );
             }
             if token.scopes.is_empty() {
@@ -457,23 +547,56 @@ impl<'a> Context<'a> {
         satisfied: Vec<String>,
         trace: &mut Trace<'_>,
     ) -> Verdict<()> {
-        let (Some(principal), Some(resource)) = (principal, &route.resource) else {
+        let Some(principal) = principal else {
             trace.step("permission", true, || "no user permission applies".into());
             return Ok(());
         };
-        let needed = match token.access {
-            Some(_) if satisfied.is_empty() => {
-                Some(if is_read_method(&self.request.method) { Level::Read } else { Level::Write })
-            }
-            _ => self.snapshot.profile.level_for(&satisfied),
-        };
-        let Some(needed) = needed else {
-            trace.step("permission", true, || "the scopes used need no permission on the resource".into());
+        let dir = &self.snapshot.meta.directory;
+        if route.owner_check {
+            // Only the origin knows who owns a snippet or a key: the gate asks for membership
+            // of the workspace the object lives in, and leaves ownership to the origin.
+            let Some(workspace) =
+                route.resource.as_ref().map(|r| ResourceKey::Workspace { workspace: r.workspace().to_owned() })
+            else {
+                trace.step("permission", true, || {
+                    format!(
+                        "the route addresses no workspace; the origin checks that `{}` owns the object",
+                        principal.id
+                    )
+                });
+                return Ok(());
+            };
+            let has = dir.level_on(principal, &workspace);
+            let ok = has.is_some();
+            trace.step("permission", ok, || {
+                format!(
+                    "`{}` has {} on {workspace}, needs read membership; the origin checks that `{}` owns the object",
+                    principal.id,
+                    has.map_or("no access", Level::as_str),
+                    principal.id
+                )
+            });
+            return if ok {
+                Ok(())
+            } else {
+                stop(Reason::PrincipalLacksPermission, format!("`{}` is not a member of {workspace}", principal.id))
+            };
+        }
+        let Some(resource) = &route.resource else {
+            trace.step("permission", true, || "the route addresses no workspace, project or repository".into());
             return Ok(());
         };
-        let dir = &self.snapshot.meta.directory;
+        // No scope is exempt: the principal's own permission must reach the route's level and
+        // the level of the scopes used (for an access mode without scopes, the least level any
+        // of the route's scope sets needs).
+        let scopes_need = match token.access {
+            Some(_) if satisfied.is_empty() => route.scope_floor,
+            _ => self.snapshot.profile.level_for(&satisfied).unwrap_or(Level::Read),
+        };
+        let needed = route.level.max(scopes_need);
         let has = dir.level_on(principal, resource);
-        let public_read = needed == Level::Read && dir.is_public(resource);
+        // A public repository lets everyone read it, and nothing more.
+        let public_read = needed == Level::Read && route.method_reads && dir.is_public(resource);
         let ok = public_read || has.is_some_and(|l| l >= needed);
         trace.step("permission", ok, || {
             format!(
@@ -513,6 +636,13 @@ fn token_format(secret: &str, trace: &mut Trace<'_>) -> Verdict<TokenFormat> {
         TokenFormat::Valid(kind) => format!("scopegate {} token, checksum holds", kind.as_str()),
         TokenFormat::Foreign => "not a scopegate token: checked by digest only".into(),
         TokenFormat::BadChecksum => "scopegate prefix but the checksum fails (a typo or a forgery)".into(),
+        TokenFormat::Bitbucket(issued) => {
+            format!(
+                "{} (`{}` prefix): checked by digest only, its format is not public",
+                issued.describe(),
+                issued.prefix()
+            )
+        }
     });
     if format == TokenFormat::BadChecksum {
         return stop(Reason::BadTokenChecksum, "the token's checksum is wrong: it was mistyped or forged");
@@ -520,7 +650,7 @@ fn token_format(secret: &str, trace: &mut Trace<'_>) -> Verdict<TokenFormat> {
     Ok(format)
 }
 
-fn summary(token: &TokenRecord) -> TokenSummary {
+pub(crate) fn summary(token: &TokenRecord) -> TokenSummary {
     TokenSummary {
         id: token.id.clone(),
         kind: token.kind.as_str().into(),

@@ -3,7 +3,8 @@
 mod format;
 
 pub use format::{
-    checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, MintedToken, TokenFormat,
+    checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, BitbucketToken,
+    MintedToken, TokenFormat,
 };
 
 use ipnet::IpNet;
@@ -108,13 +109,14 @@ impl TokenKind {
     }
 }
 
-/// A coarse access mode, judged by the request method instead of route scopes.
+/// A coarse access mode instead of route scopes, judged by what the route needs (its level and
+/// its scopes' least level), never by the method alone; no mode covers admin-level routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessMode {
-    /// GET, HEAD, OPTIONS.
+    /// Read-level routes, by a method that reads (GET, HEAD, OPTIONS, a Git fetch).
     ReadOnly,
-    /// Also PUT, POST, PATCH, DELETE.
+    /// Read- and write-level routes, by any method.
     ReadWrite,
 }
 
