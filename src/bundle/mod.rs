@@ -35,6 +35,8 @@ pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey};
 pub use load::{inspect_bundle, BundleInfo, SectionSizes};
 pub use stream::BundleBuilder;
 
+pub(crate) use pack::{digest_order, split_digest};
+
 /// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
 /// deltas), the base bundle (its bytes back the token lookups), and the applied delta.
 #[derive(Clone, Debug)]
