@@ -137,7 +137,10 @@ fn decide(
         }
     };
     let policy = snapshot.meta.policies.for_principal(owner);
-    crate::pipeline::kind_gate(spec.kind, policy)?;
+    crate::pipeline::kind_gate(spec.kind, policy).map_err(|stop| {
+        let scene = crate::pipeline::Scene { profile: &snapshot.profile, route: None, resource: None };
+        (stop.reason(), stop.message(&scene))
+    })?;
     let max_days = i64::from(policy.max_token_lifetime_days.min(MAX_LIFETIME_DAYS));
     match expires {
         Some(e) if e <= now => Err((Reason::TokenExpired, format!("the expiry {e} is already past"))),

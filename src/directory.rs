@@ -59,10 +59,79 @@ impl ResourceKey {
 impl fmt::Display for ResourceKey {
     /// The explicit form: `workspace:acme`, `project:acme/PROJ`, `repository:acme/web`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_ref().fmt(f)
+    }
+}
+
+impl ResourceKey {
+    /// The same resource, borrowed.
+    #[must_use]
+    pub fn as_ref(&self) -> ResourceRef<'_> {
         match self {
-            ResourceKey::Workspace { workspace } => write!(f, "workspace:{workspace}"),
-            ResourceKey::Project { workspace, key } => write!(f, "project:{workspace}/{key}"),
-            ResourceKey::Repository { workspace, slug } => write!(f, "repository:{workspace}/{slug}"),
+            ResourceKey::Workspace { workspace } => ResourceRef::Workspace(workspace),
+            ResourceKey::Project { workspace, key } => ResourceRef::Project(workspace, key),
+            ResourceKey::Repository { workspace, slug } => ResourceRef::Repository(workspace, slug),
+        }
+    }
+}
+
+/// The kind of a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResourceKind {
+    Workspace,
+    Project,
+    Repository,
+}
+
+/// A resource named by borrowed text: what a route addresses (read from the request path) or
+/// a token is bound to (read from the bundle), without copying either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceRef<'a> {
+    Workspace(&'a str),
+    /// Workspace and project key.
+    Project(&'a str, &'a str),
+    /// Workspace and repository slug.
+    Repository(&'a str, &'a str),
+}
+
+impl<'a> ResourceRef<'a> {
+    /// The workspace this resource lies in.
+    #[must_use]
+    pub fn workspace(&self) -> &'a str {
+        match *self {
+            ResourceRef::Workspace(w) | ResourceRef::Project(w, _) | ResourceRef::Repository(w, _) => w,
+        }
+    }
+
+    /// An owned copy.
+    #[must_use]
+    pub fn to_key(&self) -> ResourceKey {
+        match *self {
+            ResourceRef::Workspace(w) => ResourceKey::Workspace { workspace: w.to_owned() },
+            ResourceRef::Project(w, key) => ResourceKey::Project { workspace: w.to_owned(), key: key.to_owned() },
+            ResourceRef::Repository(w, slug) => {
+                ResourceKey::Repository { workspace: w.to_owned(), slug: slug.to_owned() }
+            }
+        }
+    }
+
+    /// The short form used in the state (`acme`, `acme/PROJ`, `acme/web`).
+    #[must_use]
+    pub fn short(&self) -> String {
+        match *self {
+            ResourceRef::Workspace(w) => w.to_owned(),
+            ResourceRef::Project(w, x) | ResourceRef::Repository(w, x) => format!("{w}/{x}"),
+        }
+    }
+}
+
+impl fmt::Display for ResourceRef<'_> {
+    /// The explicit form: `workspace:acme`, `project:acme/PROJ`, `repository:acme/web`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResourceRef::Workspace(workspace) => write!(f, "workspace:{workspace}"),
+            ResourceRef::Project(workspace, key) => write!(f, "project:{workspace}/{key}"),
+            ResourceRef::Repository(workspace, slug) => write!(f, "repository:{workspace}/{slug}"),
         }
     }
 }
@@ -161,20 +230,32 @@ pub struct Directory {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Index {
-    repositories: HashMap<(String, String), usize>,
+    /// `(folded hash of workspace and slug, index)`, sorted: repositories are found without
+    /// folding the names into new strings.
+    repositories: Vec<(u64, u32)>,
     principals: HashMap<String, usize>,
 }
 
-fn fold(s: &str) -> String {
-    s.to_ascii_lowercase()
+/// FNV-1a over the ASCII-lower-cased bytes of a repository's workspace and slug: Bitbucket
+/// compares them without case.
+fn folded_hash(workspace: &str, slug: &str) -> u64 {
+    let step = |h: u64, b: u8| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
+    let h = workspace.bytes().fold(0xcbf2_9ce4_8422_2325, step);
+    slug.bytes().fold(step(h, b'/'), step)
 }
 
 impl Directory {
     /// Builds the lookup indexes; call once after filling or decoding the lists.
     #[must_use]
     pub fn indexed(mut self) -> Directory {
-        self.index.repositories =
-            self.repositories.iter().enumerate().map(|(i, r)| ((fold(&r.workspace), fold(&r.slug)), i)).collect();
+        let mut repositories: Vec<(u64, u32)> = self
+            .repositories
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| u32::try_from(i).ok().map(|i| (folded_hash(&r.workspace, &r.slug), i)))
+            .collect();
+        repositories.sort_unstable();
+        self.index.repositories = repositories;
         self.index.principals = self.principals.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         self
     }
@@ -188,19 +269,33 @@ impl Directory {
     /// A repository by workspace and slug (case-insensitive, as Bitbucket slugs are).
     #[must_use]
     pub fn repository(&self, workspace: &str, slug: &str) -> Option<&Repository> {
-        self.index.repositories.get(&(fold(workspace), fold(slug))).and_then(|&i| self.repositories.get(i))
+        let hash = folded_hash(workspace, slug);
+        let index = &self.index.repositories;
+        let from = index.partition_point(|&(h, _)| h < hash);
+        index
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .filter_map(|&(_, i)| self.repositories.get(i as usize))
+            .find(|r| r.workspace.eq_ignore_ascii_case(workspace) && r.slug.eq_ignore_ascii_case(slug))
     }
 
     /// Whether the directory lists this resource.
     #[must_use]
     pub fn contains_key(&self, key: &ResourceKey) -> bool {
+        self.lists(key.as_ref())
+    }
+
+    /// Whether the directory lists this resource.
+    pub(crate) fn lists(&self, key: ResourceRef<'_>) -> bool {
         match key {
-            ResourceKey::Workspace { workspace } => self.workspaces.iter().any(|w| w.eq_ignore_ascii_case(workspace)),
-            ResourceKey::Project { workspace, key } => self
+            ResourceRef::Workspace(workspace) => self.workspaces.iter().any(|w| w.eq_ignore_ascii_case(workspace)),
+            ResourceRef::Project(workspace, key) => self
                 .projects
                 .iter()
                 .any(|p| p.workspace.eq_ignore_ascii_case(workspace) && p.key.eq_ignore_ascii_case(key)),
-            ResourceKey::Repository { workspace, slug } => self.repository(workspace, slug).is_some(),
+            ResourceRef::Repository(workspace, slug) => self.repository(workspace, slug).is_some(),
         }
     }
 
@@ -208,19 +303,22 @@ impl Directory {
     /// A repository the directory does not know lies in no project: fail closed.
     #[must_use]
     pub fn contains(&self, outer: &ResourceKey, inner: &ResourceKey) -> bool {
+        self.encloses(outer.as_ref(), inner.as_ref())
+    }
+
+    /// [`Directory::contains`] over borrowed names.
+    pub(crate) fn encloses(&self, outer: ResourceRef<'_>, inner: ResourceRef<'_>) -> bool {
         if !outer.workspace().eq_ignore_ascii_case(inner.workspace()) {
             return false;
         }
         match (outer, inner) {
-            (ResourceKey::Workspace { .. }, _) => true,
-            (ResourceKey::Project { key: a, .. }, ResourceKey::Project { key: b, .. }) => a.eq_ignore_ascii_case(b),
-            (ResourceKey::Project { key, .. }, ResourceKey::Repository { workspace, slug }) => self
+            (ResourceRef::Workspace(_), _) => true,
+            (ResourceRef::Project(_, a), ResourceRef::Project(_, b)) => a.eq_ignore_ascii_case(b),
+            (ResourceRef::Project(_, key), ResourceRef::Repository(workspace, slug)) => self
                 .repository(workspace, slug)
                 .and_then(|r| r.project.as_deref())
                 .is_some_and(|p| p.eq_ignore_ascii_case(key)),
-            (ResourceKey::Repository { slug: a, .. }, ResourceKey::Repository { slug: b, .. }) => {
-                a.eq_ignore_ascii_case(b)
-            }
+            (ResourceRef::Repository(_, a), ResourceRef::Repository(_, b)) => a.eq_ignore_ascii_case(b),
             _ => false,
         }
     }
@@ -228,14 +326,29 @@ impl Directory {
     /// The principal's own level on `resource`: the highest grant on it or above it.
     #[must_use]
     pub fn level_on(&self, principal: &Principal, resource: &ResourceKey) -> Option<Level> {
-        principal.permissions.iter().filter(|(on, _)| self.contains(on, resource)).map(|&(_, level)| level).max()
+        self.level_at(principal, resource.as_ref())
+    }
+
+    /// [`Directory::level_on`] over borrowed names.
+    pub(crate) fn level_at(&self, principal: &Principal, resource: ResourceRef<'_>) -> Option<Level> {
+        principal
+            .permissions
+            .iter()
+            .filter(|(on, _)| self.encloses(on.as_ref(), resource))
+            .map(|&(_, level)| level)
+            .max()
     }
 
     /// Whether `resource` is a public repository.
     #[must_use]
     pub fn is_public(&self, resource: &ResourceKey) -> bool {
+        self.public(resource.as_ref())
+    }
+
+    /// [`Directory::is_public`] over borrowed names.
+    pub(crate) fn public(&self, resource: ResourceRef<'_>) -> bool {
         match resource {
-            ResourceKey::Repository { workspace, slug } => self.repository(workspace, slug).is_some_and(|r| r.public),
+            ResourceRef::Repository(workspace, slug) => self.repository(workspace, slug).is_some_and(|r| r.public),
             _ => false,
         }
     }

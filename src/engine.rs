@@ -9,7 +9,7 @@ use crate::decision::{Decision, Explanation};
 use crate::error::{BundleError, Error};
 use crate::estate::{self, Estate};
 use crate::export;
-use crate::pipeline::{self, Request};
+use crate::pipeline::{self, Request, RequestParts, Verdict};
 use crate::preview::{self, PreviewReport, ReplayRequest};
 use crate::revoke;
 use crate::snapshot::Snapshot;
@@ -87,6 +87,26 @@ impl Engine {
         let mut steps = Vec::new();
         let decision = pipeline::evaluate(&self.snapshot, request, now, Some(&mut steps));
         Explanation { decision, steps }
+    }
+
+    /// Decides one request into a [`Verdict`]: the reason and effect, and borrowed views of what
+    /// the pipeline learned, from which [`Verdict::decision`] makes the same [`Decision`] as
+    /// [`Engine::check`]. Allocates nothing for the usual outcomes (an allowed request, a
+    /// missing scope, an unknown token) over a bundle: what the edge calls per request.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::{Engine, Request, Timestamp};
+    /// let engine = Engine::from_state_json(r#"{"issued_at": "2026-11-22T10:00:00Z"}"#).unwrap();
+    /// let now = Timestamp::parse("2026-11-22T11:00:00Z").unwrap();
+    /// let request = Request::new("GET", "/2.0/user");
+    /// let verdict = engine.decide(&request.parts(), now);
+    /// assert_eq!(verdict.reason().code(), "no_credentials");
+    /// assert_eq!(verdict.decision(), engine.check(&request, now));
+    /// ```
+    #[must_use]
+    pub fn decide<'a>(&'a self, request: &RequestParts<'a>, now: Timestamp) -> Verdict<'a> {
+        pipeline::decide(&self.snapshot, request, now, None)
     }
 
     /// The impact of a proposed state or policy change (JSON) on every token, and on `replay`.
@@ -234,7 +254,7 @@ impl Engine {
             projects: s.meta.directory.projects.len(),
             repositories: s.meta.directory.repositories.len(),
             policies: s.meta.policies.listed.len(),
-            routes: s.meta.profile.routes.len(),
+            routes: s.profile.route_count(),
             signed: s.expires_at.is_some(),
             bundle_bytes: self.bundle.as_ref().map_or(0, |b| b.bytes),
         }

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 //!
 //! # Organization
 //!
@@ -12,6 +13,11 @@
 //! - `wasm` (wasm32 only): the thin WebAssembly binding.
 
 mod audit;
+#[cfg_attr(
+    not(any(target_arch = "wasm32", test)),
+    expect(dead_code, reason = "the fast check's boundary is called by the WebAssembly binding only")
+)]
+mod boundary;
 mod bundle;
 mod create;
 mod decision;
@@ -40,11 +46,11 @@ pub use bundle::{
 };
 pub use create::TokenSpec;
 pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenSummary};
-pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey};
+pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey, ResourceRef};
 pub use engine::{Engine, Info};
 pub use error::{BundleError, Error};
 pub use estate::Estate;
-pub use pipeline::{Headers, Request, Target, METHOD_OVERRIDE_HEADERS};
+pub use pipeline::{Authorization, Headers, Request, RequestParts, Target, Verdict, METHOD_OVERRIDE_HEADERS};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
 pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
 pub use profile::{
@@ -55,5 +61,5 @@ pub use state::CompiledState;
 pub use time::{Timestamp, CLOCK_SKEW_SECONDS};
 pub use token::{
     checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, AccessMode,
-    Binding, BitbucketToken, MintedToken, TokenFormat, TokenKind, TokenRecord,
+    Binding, BitbucketToken, MintedToken, Nets, Scopes, TokenFormat, TokenKind, TokenRecord, TokenView,
 };

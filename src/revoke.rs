@@ -37,7 +37,7 @@ pub fn can_revoke(snapshot: &Snapshot, actor: &str, token_id: &str, now: Timesta
         Err(stopped) => stopped,
     };
     let mut d = Decision::new(reason, message);
-    d.token = Some(summary(&token));
+    d.token = Some(summary(&crate::token::TokenView::record(&token)));
     Ok(d)
 }
 

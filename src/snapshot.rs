@@ -8,15 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
 use crate::policy::{Network, Policies, TokenPermissions, UnknownRoute};
-use crate::profile::{Profile, ProfileDoc};
+use crate::profile::Profile;
 use crate::time::Timestamp;
-use crate::token::TokenRecord;
+use crate::token::{TokenRecord, TokenView};
 
-/// Everything but the tokens: small, decoded once at load.
+/// Everything but the tokens and the profile: small, decoded once at load.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     pub issued_at: Timestamp,
-    pub profile: ProfileDoc,
     pub directory: Directory,
     pub policies: Policies,
     pub network: Network,
@@ -33,7 +32,16 @@ pub trait TokenSource: Send + Sync {
     }
     /// Like `get`, but tells a missing token from a listed one whose record cannot be read
     /// (a damaged table behind a valid signature: an internal error, never an allow).
-    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable>;
+    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
+        Ok(self.view(digest)?.map(|v| v.to_record(*digest)))
+    }
+    /// Like `lookup`, borrowing the record instead of copying it out: what requests are decided
+    /// from (no allocation).
+    fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable>;
+    /// The record a view's slot names (sources that give slots: bundles).
+    fn at_slot(&self, _slot: u32) -> Option<TokenView<'_>> {
+        None
+    }
     /// How many tokens there are.
     fn len(&self) -> usize;
     /// Whether there are none.
@@ -62,6 +70,9 @@ pub struct MemoryTokens {
 impl TokenSource for MemoryTokens {
     fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
         Ok(self.by_digest.get(digest).cloned())
+    }
+    fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
+        Ok(self.by_digest.get(digest).map(TokenView::record))
     }
     fn len(&self) -> usize {
         self.by_digest.len()

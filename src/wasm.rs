@@ -12,6 +12,10 @@
 //!   (state reader, bundle builder, signing, preview, audit, OpenAPI importer) are left out, so
 //!   their code is not linked: the edge .wasm is less than half the size.
 //!
+//! The decision a worker makes per request crosses without JSON: `checkFast` reads the request
+//! from a reused area of WebAssembly memory and answers with numbers (`crate::boundary`); the
+//! JSON `check` stays for what that path leaves to it.
+//!
 //! NOTE: values cross as strings, never through serde-wasm-bindgen (its object walker and the
 //! js-sys reflection it needs cost ~12 KB of .wasm after wasm-opt, and it pulled serde's request
 //! deserializer onto the hot path). A request crosses as its parts ([`request`]); structured
@@ -23,7 +27,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Headers, PublicKey, Request, Timestamp};
+use crate::{boundary, Headers, PublicKey, Request, Timestamp};
 
 /// The one place a JS `Error` is made.
 fn error(message: &str) -> JsError {
@@ -82,9 +86,16 @@ fn request(method: String, url: String, headers: &str, remote_addr: Option<Strin
     Ok(Request { method, url, headers: Headers(pairs), remote_addr })
 }
 
-/// A loaded snapshot, opaque to JS: parsed once, then each call passes only a request.
+/// A loaded snapshot, opaque to JS: parsed once, then each call passes only a request. The
+/// second field holds the fast check's request and result areas.
 #[wasm_bindgen]
-pub struct Engine(crate::Engine);
+pub struct Engine(crate::Engine, boundary::Areas);
+
+impl Engine {
+    fn new(engine: crate::Engine) -> Engine {
+        Engine(engine, boundary::Areas::default())
+    }
+}
 
 #[wasm_bindgen]
 impl Engine {
@@ -100,8 +111,80 @@ impl Engine {
     ) -> Result<Engine, JsError> {
         let keys = public_keys(public_keys_list)?;
         crate::Engine::load_since(bytes, &keys, timestamp(now)?, floor(min_ms, min_text)?)
-            .map(Engine)
+            .map(Engine::new)
             .map_err(engine_error)
+    }
+
+    /// The address of the request area, grown to at least `len` bytes; 0 when `len` is more
+    /// than a fast check takes (the JS layer then takes `check`).
+    #[wasm_bindgen(js_name = requestArea)]
+    pub fn request_area(&mut self, len: usize) -> usize {
+        if self.1.reserve(len) {
+            self.1.request.as_ptr() as usize
+        } else {
+            0
+        }
+    }
+
+    /// The address of the result area (`i32`s).
+    #[wasm_bindgen(js_name = resultArea)]
+    #[must_use]
+    pub fn result_area(&self) -> usize {
+        self.1.out.as_ptr() as usize
+    }
+
+    /// The address of the result's text area.
+    #[wasm_bindgen(js_name = textArea)]
+    #[must_use]
+    pub fn text_area(&self) -> usize {
+        self.1.text.as_ptr() as usize
+    }
+
+    /// The request in the request area (byte lengths of method, URL, `Authorization`,
+    /// client-IP header, peer) at `now` -> the fast result's code (`crate::boundary`).
+    #[wasm_bindgen(js_name = checkFast)]
+    #[expect(clippy::too_many_arguments, reason = "numbers in, a number out: no object crosses")]
+    pub fn check_fast(
+        &mut self,
+        method: usize,
+        url: usize,
+        authorization: usize,
+        client_ip: usize,
+        peer: usize,
+        flags: u32,
+        now: f64,
+    ) -> u32 {
+        let Some(now) = Timestamp::from_millis(now) else {
+            return boundary::FULL;
+        };
+        boundary::check(&self.0, &mut self.1, [method, url, authorization, client_ip, peer], flags, now)
+    }
+
+    /// The fast check's constant tables (JSON).
+    #[must_use]
+    pub fn constants(&self) -> String {
+        boundary::constants(&self.0)
+    }
+
+    /// Policy `i` for the fast check (JSON).
+    #[wasm_bindgen(js_name = policyInfo)]
+    #[must_use]
+    pub fn policy_info(&self, i: usize) -> Option<String> {
+        boundary::policy(&self.0, i)
+    }
+
+    /// Route `i` for the fast check (JSON).
+    #[wasm_bindgen(js_name = routeInfo)]
+    #[must_use]
+    pub fn route_info(&self, i: u32) -> Option<String> {
+        boundary::route(&self.0, i)
+    }
+
+    /// The token in `slot` for the fast check (JSON).
+    #[wasm_bindgen(js_name = tokenInfo)]
+    #[must_use]
+    pub fn token_info(&self, slot: u32) -> Option<String> {
+        boundary::token(&self.0, slot)
     }
 
     /// One request (see [`request`]) at `now` -> a `Decision` (JSON).
@@ -207,7 +290,7 @@ mod admin {
         /// An engine over an unsigned state, given as JSON text so errors carry JSON paths.
         #[wasm_bindgen(js_name = fromStateJson)]
         pub fn from_state_json(json: &str) -> Result<Engine, JsError> {
-            crate::Engine::from_state_json(json).map(Engine).map_err(engine_error)
+            crate::Engine::from_state_json(json).map(Engine::new).map_err(engine_error)
         }
 
         /// The impact of a proposed state or policy change (JSON), with `replay` (JSON list),
@@ -260,13 +343,13 @@ mod admin {
         /// A new unsigned engine over the same tokens with a policy change (JSON) applied.
         #[wasm_bindgen(js_name = withPolicies)]
         pub fn with_policies(&self, change_json: &str) -> Result<Engine, JsError> {
-            self.0.with_policies(change_json).map(Engine).map_err(engine_error)
+            self.0.with_policies(change_json).map(Engine::new).map_err(engine_error)
         }
 
         /// A new unsigned engine with a changes document (JSON) applied.
         #[wasm_bindgen(js_name = withChanges)]
         pub fn with_changes(&self, changes_json: &str) -> Result<Engine, JsError> {
-            self.0.with_changes(changes_json).map(Engine).map_err(engine_error)
+            self.0.with_changes(changes_json).map(Engine::new).map_err(engine_error)
         }
 
         /// The whole snapshot as a state document (JSON).

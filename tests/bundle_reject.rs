@@ -8,7 +8,7 @@ use ed25519_dalek::Signer;
 use scopegate::{build_delta, BundleError, Engine, Error, Timestamp};
 use serde_json::json;
 
-const HEADER_LEN: usize = 116;
+const HEADER_LEN: usize = 120;
 
 /// A bundle small enough to flip every bit of: an inline profile, two tokens.
 fn tiny() -> Vec<u8> {
@@ -95,13 +95,13 @@ fn wrong_key_is_rejected_and_rotation_picks_the_right_one() {
 #[test]
 fn unknown_version_is_rejected_even_when_signed() {
     let mut bytes = tiny();
-    bytes[4] = 4;
+    bytes[4] = 5;
     let err = load_err(&resign(bytes.clone(), 1));
-    assert_eq!(err, BundleError::UnknownVersion(4));
-    assert_eq!(err.to_string(), "unknown bundle format version 4");
+    assert_eq!(err, BundleError::UnknownVersion(5));
+    assert_eq!(err.to_string(), "unknown bundle format version 5");
     // Version 1 bundles carried profiles without route levels, version 2 principals without a
-    // `username`: refused, never misread.
-    for old in [1u8, 2] {
+    // `username`, version 3 the profile as a document in the meta: refused, never misread.
+    for old in [1u8, 2, 3] {
         bytes[4] = old;
         assert_eq!(load_err(&resign(bytes.clone(), 1)), BundleError::UnknownVersion(u16::from(old)));
     }

@@ -4,13 +4,14 @@
 use sha2::{Digest, Sha256};
 
 use crate::bundle::format::{
-    check_layout, read_header, BundleKind, Header, Prefix, TableLayout, HEADER_LEN, META, SECTION_NAMES, SIGNATURE_LEN,
-    VERSION,
+    check_layout, read_header, BundleKind, Header, Prefix, TableLayout, HEADER_LEN, META, PROFILE, SECTIONS,
+    SECTION_NAMES, SIGNATURE_LEN, VERSION,
 };
 use crate::bundle::keys::PrivateKey;
 use crate::bundle::pack::TokenTable;
 use crate::bundle::tokens::{prefix_of, BundleTokens};
 use crate::error::{BundleError, Error};
+use crate::profile::Profile;
 use crate::snapshot::{Meta, TokenSource};
 use crate::state::CompiledState;
 use crate::time::Timestamp;
@@ -38,7 +39,7 @@ pub fn build_bundle(state: &CompiledState, private_key: &PrivateKey, ttl_seconds
     expiry(state.meta.issued_at, ttl_seconds)?;
     let table = TokenTable::of(&state.tokens, state.meta.issued_at)?;
     let order = table.order();
-    bundle_of(&state.meta, table, &order, private_key, ttl_seconds)
+    bundle_of(&state.meta, &state.profile, table, &order, private_key, ttl_seconds)
 }
 
 /// Builds a signed delta that turns `base_bundle` into `new_state`: the removed tokens, the
@@ -71,8 +72,13 @@ pub fn build_delta(
     }
     let expires_at = expiry(issued_at, ttl_seconds)?;
     let base_meta = decode_meta(&header, base_bundle)?;
-    let meta_changed = Meta { issued_at, ..base_meta } != new_state.meta;
-    let meta = if meta_changed { encode_meta(&new_state.meta)? } else { Vec::new() };
+    let profile_changed = section(&header, base_bundle, PROFILE)? != new_state.profile.encoded();
+    let meta_changed = profile_changed || Meta { issued_at, ..base_meta } != new_state.meta;
+    let (meta, profile) = if meta_changed {
+        (encode_meta(&new_state.meta)?, new_state.profile.encoded().to_vec())
+    } else {
+        (Vec::new(), Vec::new())
+    };
 
     let layout = TableLayout::parse(&header, base_bundle)?;
     let base = BundleTokens::new(std::sync::Arc::new(base_bundle.to_vec()), layout);
@@ -81,7 +87,7 @@ pub fn build_delta(
     for p in &removed {
         removed_bytes.extend_from_slice(p);
     }
-    let sections = token_sections(&upserts, issued_at, meta, removed_bytes)?;
+    let sections = token_sections(&upserts, issued_at, meta, profile, removed_bytes)?;
     let base_hash: [u8; 32] = Sha256::digest(base_bundle).into();
     assemble(BundleKind::Delta, private_key, issued_at, expires_at, upserts.len(), removed.len(), base_hash, sections)
 }
@@ -144,11 +150,21 @@ pub(crate) fn encode_meta(meta: &Meta) -> Result<Vec<u8>, Error> {
     postcard::to_allocvec(meta).map_err(|e| Error::Input(format!("cannot encode the bundle's meta section: {e}")))
 }
 
+/// The bytes of section `i`.
+fn section<'b>(header: &Header, bytes: &'b [u8], i: usize) -> Result<&'b [u8], Error> {
+    let (start, len) = header.section(i);
+    start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or(Error::Bundle(BundleError::Truncated))
+}
+
+/// Reads the compiled profile in place: every index checked against its table.
+pub(crate) fn decode_profile(header: &Header, bytes: &[u8]) -> Result<Profile, Error> {
+    Profile::load(section(header, bytes, PROFILE)?)
+        .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))
+}
+
 /// Decodes the meta section; the whole section must be one `Meta` and nothing after it.
 pub(crate) fn decode_meta(header: &Header, bytes: &[u8]) -> Result<Meta, Error> {
-    let (start, len) = header.section(META);
-    let section =
-        start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or(Error::Bundle(BundleError::Truncated))?;
+    let section = section(header, bytes, META)?;
     let corrupt = |what: String| Error::Bundle(BundleError::Corrupt(what));
     let (meta, rest): (Meta, &[u8]) =
         postcard::take_from_bytes(section).map_err(|e| corrupt(format!("the meta section cannot be read: {e}")))?;
@@ -158,27 +174,35 @@ pub(crate) fn decode_meta(header: &Header, bytes: &[u8]) -> Result<Meta, Error> 
     Ok(Meta { directory: meta.directory.indexed(), ..meta })
 }
 
-/// All nine sections: meta, the token table's, and the removed prefixes.
+/// All sections: meta and profile, the token table's, and the removed prefixes.
 fn token_sections(
     tokens: &[&TokenRecord],
     issued_at: Timestamp,
     meta: Vec<u8>,
+    profile: Vec<u8>,
     removed: Vec<u8>,
-) -> Result<[Vec<u8>; 9], Error> {
+) -> Result<[Vec<u8>; SECTIONS], Error> {
     let table = TokenTable::of(tokens.iter().copied(), issued_at)?;
     let order = table.order();
-    sections_of(table, &order, meta, removed)
+    sections_of(table, &order, meta, profile, removed)
 }
 
-fn sections_of(table: TokenTable, order: &[u32], meta: Vec<u8>, removed: Vec<u8>) -> Result<[Vec<u8>; 9], Error> {
+fn sections_of(
+    table: TokenTable,
+    order: &[u32],
+    meta: Vec<u8>,
+    profile: Vec<u8>,
+    removed: Vec<u8>,
+) -> Result<[Vec<u8>; SECTIONS], Error> {
     let [strings, resources, scope_sets, ip_lists, prefixes, blocks, records] = table.sections(order)?;
-    Ok([meta, strings, resources, scope_sets, ip_lists, prefixes, blocks, records, removed])
+    Ok([meta, profile, strings, resources, scope_sets, ip_lists, prefixes, blocks, records, removed])
 }
 
 /// A signed bundle of `meta` and the tokens of `table` in `order` (from
 /// [`TokenTable::order`]): what `build_bundle` and the streaming builder both end with.
 pub(crate) fn bundle_of(
     meta: &Meta,
+    profile: &Profile,
     table: TokenTable,
     order: &[u32],
     private_key: &PrivateKey,
@@ -187,7 +211,7 @@ pub(crate) fn bundle_of(
     let issued_at = meta.issued_at;
     let expires_at = expiry(issued_at, ttl_seconds)?;
     let count = table.len();
-    let sections = sections_of(table, order, encode_meta(meta)?, Vec::new())?;
+    let sections = sections_of(table, order, encode_meta(meta)?, profile.encoded().to_vec(), Vec::new())?;
     assemble(BundleKind::Bundle, private_key, issued_at, expires_at, count, 0, [0u8; 32], sections)
 }
 
@@ -200,9 +224,9 @@ fn assemble(
     tokens: usize,
     removed: usize,
     base: [u8; 32],
-    sections: [Vec<u8>; 9],
+    sections: [Vec<u8>; SECTIONS],
 ) -> Result<Vec<u8>, Error> {
-    let mut lens = [0usize; 9];
+    let mut lens = [0usize; SECTIONS];
     for (len, s) in lens.iter_mut().zip(&sections) {
         *len = s.len();
     }

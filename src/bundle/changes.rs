@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::bundle::build::decode_profile;
 use crate::bundle::build::{build_delta, decode_meta};
 use crate::bundle::format::{check_layout, read_header, BundleKind, Prefix, TableLayout};
 use crate::bundle::keys::PrivateKey;
@@ -74,8 +75,7 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
         return Err(Error::Bundle(BundleError::WrongType("a full bundle as the base of a delta, got a delta")));
     }
     let base_meta = decode_meta(&header, base_bundle)?;
-    let profile = Profile::compile(base_meta.profile.clone())
-        .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))?;
+    let profile = decode_profile(&header, base_bundle)?;
     let layout = TableLayout::parse(&header, base_bundle)?;
     let base = BundleTokens::new(Arc::new(base_bundle.to_vec()), layout);
     let records: Vec<TokenRecord> = base.iter().collect();

@@ -12,9 +12,9 @@ use crate::time::Timestamp;
 /// The first four bytes of every bundle and delta.
 pub(crate) const MAGIC: [u8; 4] = *b"SGDB";
 /// The one format version this build reads and writes.
-pub(crate) const VERSION: u16 = 3;
+pub(crate) const VERSION: u16 = 4;
 /// Bytes of the fixed header.
-pub(crate) const HEADER_LEN: usize = 116;
+pub(crate) const HEADER_LEN: usize = 120;
 /// Bytes of the Ed25519 signature at the end.
 pub(crate) const SIGNATURE_LEN: usize = 64;
 /// Bytes of a digest prefix in the token table.
@@ -27,18 +27,21 @@ pub(crate) const MIN_RECORD_LEN: usize = 9;
 /// A digest prefix: what the token table stores and searches instead of the full digest.
 pub(crate) type Prefix = [u8; PREFIX_LEN];
 
+/// How many sections follow the header.
+pub(crate) const SECTIONS: usize = 10;
 /// The sections, in the order they follow the header.
-pub(crate) const SECTION_NAMES: [&str; 9] =
-    ["meta", "strings", "resources", "scope_sets", "ip_lists", "prefixes", "blocks", "records", "removed"];
+pub(crate) const SECTION_NAMES: [&str; SECTIONS] =
+    ["meta", "profile", "strings", "resources", "scope_sets", "ip_lists", "prefixes", "blocks", "records", "removed"];
 pub(crate) const META: usize = 0;
-pub(crate) const STRINGS: usize = 1;
-pub(crate) const RESOURCES: usize = 2;
-pub(crate) const SCOPE_SETS: usize = 3;
-pub(crate) const IP_LISTS: usize = 4;
-pub(crate) const PREFIXES: usize = 5;
-pub(crate) const BLOCKS: usize = 6;
-pub(crate) const RECORDS: usize = 7;
-pub(crate) const REMOVED: usize = 8;
+pub(crate) const PROFILE: usize = 1;
+pub(crate) const STRINGS: usize = 2;
+pub(crate) const RESOURCES: usize = 3;
+pub(crate) const SCOPE_SETS: usize = 4;
+pub(crate) const IP_LISTS: usize = 5;
+pub(crate) const PREFIXES: usize = 6;
+pub(crate) const BLOCKS: usize = 7;
+pub(crate) const RECORDS: usize = 8;
+pub(crate) const REMOVED: usize = 9;
 
 /// A full bundle, or a delta on top of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +86,7 @@ pub(crate) struct Header {
     pub removed: usize,
     /// SHA-256 of the base bundle (deltas); zeros in a full bundle.
     pub base: [u8; 32],
-    pub sections: [usize; 9],
+    pub sections: [usize; SECTIONS],
 }
 
 impl Header {
@@ -174,7 +177,7 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, Error> {
     let tokens = r.u32_le().ok_or(truncated.clone())?;
     let removed = r.u32_le().ok_or(truncated.clone())?;
     let base: [u8; 32] = r.array().ok_or(truncated.clone())?;
-    let mut sections = [0usize; 9];
+    let mut sections = [0usize; SECTIONS];
     for s in &mut sections {
         *s = usize::try_from(r.u32_le().ok_or(truncated.clone())?).map_err(|_| corrupt("a section is too large"))?;
     }
@@ -254,8 +257,17 @@ pub(crate) fn check_layout(h: &Header, bytes: &[u8]) -> Result<(), Error> {
             if h.sections.get(META).copied().unwrap_or(0) == 0 {
                 return Err(corrupt("a full bundle has no meta section"));
             }
+            if h.sections.get(PROFILE).copied().unwrap_or(0) == 0 {
+                return Err(corrupt("a full bundle has no profile section"));
+            }
         }
-        BundleKind::Delta => {}
+        BundleKind::Delta => {
+            // A delta carries the meta and the profile together, or neither.
+            if (h.sections.get(META).copied().unwrap_or(0) == 0) != (h.sections.get(PROFILE).copied().unwrap_or(0) == 0)
+            {
+                return Err(corrupt("a delta carries a meta section without a profile section, or the reverse"));
+            }
+        }
     }
     Ok(())
 }

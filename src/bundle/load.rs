@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::bundle::build::decode_meta;
+use crate::bundle::build::{decode_meta, decode_profile};
 use crate::bundle::format::{verify, BundleKind, Header, TableLayout, SECTION_NAMES};
 use crate::bundle::keys::PublicKey;
 use crate::bundle::tokens::{BundleTokens, OverlayTokens};
@@ -63,11 +63,6 @@ fn check_times(h: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> 
         return Err(Error::Bundle(BundleError::Rollback(h.issued_at.to_string(), floor.to_string())));
     }
     Ok(())
-}
-
-fn compile_profile(meta: &Meta) -> Result<Profile, Error> {
-    Profile::compile(meta.profile.clone())
-        .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))
 }
 
 impl Engine {
@@ -134,7 +129,7 @@ impl Engine {
                 "the meta section's issued_at differs from the header's".into(),
             )));
         }
-        let profile = compile_profile(&meta)?;
+        let profile = decode_profile(&header, &bytes)?;
         let layout = TableLayout::parse(&header, &bytes)?;
         let tokens = BundleTokens::new(Arc::clone(&bytes), layout);
         let snapshot = Snapshot {
@@ -227,11 +222,11 @@ impl Engine {
                     "the meta section's issued_at differs from the header's".into(),
                 )));
             }
-            let profile = compile_profile(&meta)?;
+            let profile = decode_profile(&header, bytes)?;
             (meta, profile)
         };
         let layout = TableLayout::parse(&header, bytes)?;
-        let delta = BundleTokens::new(Arc::new(bytes.to_vec()), layout);
+        let delta = BundleTokens::new(Arc::new(bytes.to_vec()), layout).into_delta();
         check_disjoint(&delta)?;
         let tokens = OverlayTokens::new(base.tokens.clone(), delta);
         let snapshot = Snapshot { meta, profile, expires_at: Some(header.expires_at), tokens: Arc::new(tokens) };
@@ -274,6 +269,7 @@ fn check_disjoint(delta: &BundleTokens) -> Result<(), Error> {
 pub struct SectionSizes {
     pub header: usize,
     pub meta: usize,
+    pub profile: usize,
     pub strings: usize,
     pub resources: usize,
     pub scope_sets: usize,
@@ -341,6 +337,7 @@ pub fn inspect_bundle(bytes: &[u8], public_keys: &[PublicKey]) -> Result<BundleI
         sections: SectionSizes {
             header: crate::bundle::format::HEADER_LEN,
             meta: s("meta"),
+            profile: s("profile"),
             strings: s("strings"),
             resources: s("resources"),
             scope_sets: s("scope_sets"),

@@ -22,8 +22,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::bundle::wire::{unzigzag, Reader, Table};
-use crate::directory::ResourceKey;
+use crate::bundle::format::TableLayout;
+use crate::bundle::wire::{unzigzag, Reader};
+use crate::directory::ResourceRef;
 use crate::time::{Timestamp, DAY};
 use crate::token::{AccessMode, TokenKind, TokenRecord};
 
@@ -34,61 +35,149 @@ pub(crate) const REVOKED: u8 = 1 << 6;
 #[derive(Clone, Copy)]
 pub(crate) struct Dict<'a> {
     pub bytes: &'a [u8],
-    pub strings: Table,
-    pub resources: Table,
-    pub scope_sets: Table,
-    pub ip_lists: Table,
-    pub issued_at: Timestamp,
+    /// Where the tables lie in `bytes` (and the `issued_at` times count from): held by the
+    /// token source, so a record view carries two references, not the tables.
+    pub tables: &'a TableLayout,
 }
 
-impl Dict<'_> {
-    fn string(&self, i: usize) -> Option<String> {
-        std::str::from_utf8(self.strings.get(self.bytes, i)?).ok().map(str::to_string)
+impl<'a> Dict<'a> {
+    fn str(&self, i: usize) -> Option<&'a str> {
+        std::str::from_utf8(self.tables.strings.get(self.bytes, i)?).ok()
     }
 
-    fn resource(&self, i: usize) -> Option<ResourceKey> {
-        let mut r = Reader::new(self.resources.get(self.bytes, i)?);
+    fn resource(&self, i: usize) -> Option<ResourceRef<'a>> {
+        let mut r = Reader::new(self.tables.resources.get(self.bytes, i)?);
         let kind = r.u8()?;
-        let workspace = self.string(r.varint_usize()?)?;
+        let workspace = self.str(r.varint_usize()?)?;
         let key = match kind {
-            0 => ResourceKey::Workspace { workspace },
-            1 => ResourceKey::Project { workspace, key: self.string(r.varint_usize()?)? },
-            2 => ResourceKey::Repository { workspace, slug: self.string(r.varint_usize()?)? },
+            0 => ResourceRef::Workspace(workspace),
+            1 => ResourceRef::Project(workspace, self.str(r.varint_usize()?)?),
+            2 => ResourceRef::Repository(workspace, self.str(r.varint_usize()?)?),
             _ => return None,
         };
         r.is_empty().then_some(key)
     }
 
-    fn scope_set(&self, i: usize) -> Option<Vec<String>> {
-        let mut r = Reader::new(self.scope_sets.get(self.bytes, i)?);
+    /// A scope set's entry, checked: every element a string of the table, nothing after them.
+    fn scope_set(&self, i: usize) -> Option<&'a [u8]> {
+        let entry = self.tables.scope_sets.get(self.bytes, i)?;
+        let mut r = Reader::new(entry);
         let n = r.varint_usize()?;
-        // Every element takes at least one byte: bounds the loop and the allocation.
+        // Every element takes at least one byte: bounds the loop.
         if n > r.remaining() {
             return None;
         }
-        let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            out.push(self.string(r.varint_usize()?)?);
+            self.str(r.varint_usize()?)?;
         }
-        r.is_empty().then_some(out)
+        r.is_empty().then_some(entry)
     }
 
-    fn ip_list(&self, i: usize) -> Option<Vec<IpNet>> {
-        let mut r = Reader::new(self.ip_lists.get(self.bytes, i)?);
+    /// An IP list's entry, checked: every element an address and a prefix length that fits it.
+    fn ip_list(&self, i: usize) -> Option<&'a [u8]> {
+        let entry = self.tables.ip_lists.get(self.bytes, i)?;
+        let mut r = Reader::new(entry);
         let n = r.varint_usize()?;
         if n > r.remaining() {
             return None;
         }
-        let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            let addr = match r.u8()? {
-                4 => IpAddr::V4(Ipv4Addr::from(r.array::<4>()?)),
-                6 => IpAddr::V6(Ipv6Addr::from(r.array::<16>()?)),
-                _ => return None,
-            };
-            out.push(IpNet::new(addr, r.u8()?).ok()?);
+            next_net(&mut r)?;
         }
-        r.is_empty().then_some(out)
+        r.is_empty().then_some(entry)
+    }
+}
+
+fn next_net(r: &mut Reader<'_>) -> Option<IpNet> {
+    let addr = match r.u8()? {
+        4 => IpAddr::V4(Ipv4Addr::from(r.array::<4>()?)),
+        6 => IpAddr::V6(Ipv6Addr::from(r.array::<16>()?)),
+        _ => return None,
+    };
+    IpNet::new(addr, r.u8()?).ok()
+}
+
+/// The scope names of a checked scope-set entry, borrowed from the bundle.
+#[derive(Clone)]
+pub(crate) struct PackedScopes<'a> {
+    dict: Dict<'a>,
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for PackedScopes<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        self.left = self.left.checked_sub(1)?;
+        self.dict.str(self.reader.varint_usize()?)
+    }
+}
+
+/// The networks of a checked IP-list entry.
+#[derive(Clone)]
+pub(crate) struct PackedNets<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl Iterator for PackedNets<'_> {
+    type Item = IpNet;
+    fn next(&mut self) -> Option<IpNet> {
+        self.left = self.left.checked_sub(1)?;
+        next_net(&mut self.reader)
+    }
+}
+
+/// One record read in place: every field checked, strings borrowed from the bundle.
+#[derive(Clone, Copy)]
+pub(crate) struct Packed<'a> {
+    dict: Dict<'a>,
+    /// What the record is called in its token source (see `TokenView::slot`).
+    pub slot: u32,
+    pub kind: TokenKind,
+    pub access: Option<AccessMode>,
+    pub id: &'a str,
+    pub label: Option<&'a str>,
+    pub principal: Option<&'a str>,
+    pub resource: Option<ResourceRef<'a>>,
+    pub created_by: Option<&'a str>,
+    scope_set: &'a [u8],
+    ip_list: Option<&'a [u8]>,
+    pub created_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl<'a> Packed<'a> {
+    pub(crate) fn scopes(&self) -> PackedScopes<'a> {
+        let mut reader = Reader::new(self.scope_set);
+        let left = reader.varint_usize().unwrap_or(0);
+        PackedScopes { dict: self.dict, reader, left }
+    }
+
+    pub(crate) fn allowed_ips(&self) -> PackedNets<'a> {
+        let mut reader = Reader::new(self.ip_list.unwrap_or_default());
+        let left = reader.varint_usize().unwrap_or(0);
+        PackedNets { reader, left }
+    }
+
+    /// The record, decoded into owned values.
+    pub(crate) fn to_record(self, digest: [u8; 32]) -> TokenRecord {
+        TokenRecord {
+            digest,
+            id: self.id.to_owned(),
+            kind: self.kind,
+            label: self.label.map(str::to_owned),
+            principal: self.principal.map(str::to_owned),
+            resource: self.resource.map(|r| r.to_key()),
+            scopes: self.scopes().map(str::to_owned).collect(),
+            access: self.access,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+            created_by: self.created_by.map(str::to_owned),
+            allowed_ips: self.allowed_ips().collect(),
+        }
     }
 }
 
@@ -108,8 +197,8 @@ pub(crate) fn skip_record(r: &mut Reader<'_>) -> Option<()> {
     Some(())
 }
 
-/// Decodes one record; `None` for anything malformed (the lookup then fails closed).
-pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32]) -> Option<TokenRecord> {
+/// Reads one record in place; `None` for anything malformed (the lookup then fails closed).
+pub(crate) fn read_record<'a>(r: &mut Reader<'a>, dict: &Dict<'a>, slot: u32) -> Option<Packed<'a>> {
     let head = r.u8()?;
     if head & 0x80 != 0 {
         return None;
@@ -121,11 +210,11 @@ pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32
         2 => Some(AccessMode::ReadWrite),
         _ => return None,
     };
-    let id = r.str()?.to_string();
-    let label = if head & LABEL != 0 { Some(r.str()?.to_string()) } else { None };
+    let id = r.str()?;
+    let label = if head & LABEL != 0 { Some(r.str()?) } else { None };
     let principal = match r.varint_usize()? {
         0 => None,
-        i => Some(dict.string(i.checked_sub(1)?)?),
+        i => Some(dict.str(i.checked_sub(1)?)?),
     };
     let resource = match r.varint_usize()? {
         0 => None,
@@ -133,17 +222,17 @@ pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32
     };
     let created_by = match r.varint_usize()? {
         0 => None,
-        1 => Some(principal.clone()?),
-        i => Some(dict.string(i.checked_sub(2)?)?),
+        1 => Some(principal?),
+        i => Some(dict.str(i.checked_sub(2)?)?),
     };
-    let scopes = dict.scope_set(r.varint_usize()?)?;
-    let allowed_ips = match r.varint_usize()? {
-        0 => Vec::new(),
-        i => dict.ip_list(i.checked_sub(1)?)?,
+    let scope_set = dict.scope_set(r.varint_usize()?)?;
+    let ip_list = match r.varint_usize()? {
+        0 => None,
+        i => Some(dict.ip_list(i.checked_sub(1)?)?),
     };
     let created_at = match r.varint()? {
         0 => None,
-        v => Some(Timestamp(dict.issued_at.0.checked_add(unzigzag(v.checked_sub(1)?))?)),
+        v => Some(Timestamp(dict.tables.issued_at.0.checked_add(unzigzag(v.checked_sub(1)?))?)),
     };
     let expires_at = match r.varint()? {
         0 => None,
@@ -151,32 +240,43 @@ pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32
             let code = v.checked_sub(1)?;
             let amount = unzigzag(code >> 1);
             let seconds = if code & 1 == 0 { amount.checked_mul(DAY)? } else { amount };
-            Some(Timestamp(created_at.unwrap_or(dict.issued_at).0.checked_add(seconds)?))
+            Some(Timestamp(created_at.unwrap_or(dict.tables.issued_at).0.checked_add(seconds)?))
         }
     };
-    let revoked_at =
-        if head & REVOKED != 0 { Some(Timestamp(dict.issued_at.0.checked_add(unzigzag(r.varint()?))?)) } else { None };
-    Some(TokenRecord {
-        digest,
-        id,
+    let revoked_at = if head & REVOKED != 0 {
+        Some(Timestamp(dict.tables.issued_at.0.checked_add(unzigzag(r.varint()?))?))
+    } else {
+        None
+    };
+    Some(Packed {
+        dict: *dict,
+        slot,
         kind,
+        access,
+        id,
         label,
         principal,
         resource,
-        scopes,
-        access,
+        created_by,
+        scope_set,
+        ip_list,
         created_at,
         expires_at,
         revoked_at,
-        created_by,
-        allowed_ips,
     })
+}
+
+/// Decodes one record into owned values; `None` for anything malformed.
+pub(crate) fn decode_record<'a>(r: &mut Reader<'a>, dict: &Dict<'a>, digest: [u8; 32]) -> Option<TokenRecord> {
+    read_record(r, dict, 0).map(|p| p.to_record(digest))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::bundle::pack::TokenTable;
+    use crate::bundle::wire::Table;
+    use crate::directory::ResourceKey;
 
     fn record(i: u8) -> TokenRecord {
         TokenRecord {
@@ -228,7 +328,19 @@ mod tests {
         let (strings, resources, scope_sets, ip_lists) = (table(0), table(1), table(2), table(3));
         let records_at = bytes.len();
         bytes.extend_from_slice(&recs);
-        let dict = Dict { bytes: &bytes, strings, resources, scope_sets, ip_lists, issued_at: issued };
+        let tables = TableLayout {
+            count: 0,
+            issued_at: issued,
+            prefixes: 0,
+            blocks: 0,
+            records: (0, 0),
+            strings,
+            resources,
+            scope_sets,
+            ip_lists,
+            removed: (0, 0),
+        };
+        let dict = Dict { bytes: &bytes, tables: &tables };
         let mut reader = Reader::new(&bytes[records_at..]);
         let mut skipper = Reader::new(&bytes[records_at..]);
         for t in &records {

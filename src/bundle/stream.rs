@@ -223,7 +223,7 @@ impl BundleBuilder {
         crate::bundle::build::expiry(self.meta.issued_at, ttl_seconds)?;
         let order = self.table.order();
         self.check_unique(&order)?;
-        bundle_of(&self.meta, self.table, &order, private_key, ttl_seconds)
+        bundle_of(&self.meta, &self.profile, self.table, &order, private_key, ttl_seconds)
     }
 
     /// The first token (in input order) whose id or secret digest an earlier token had.

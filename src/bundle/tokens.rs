@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::bundle::format::{Prefix, TableLayout, BLOCK, PREFIX_LEN};
-use crate::bundle::record::{decode_record, skip_record, Dict};
+use crate::bundle::record::{decode_record, read_record, skip_record, Dict};
 use crate::bundle::wire::{u32_at, Reader};
 use crate::snapshot::{TokenSource, Unreadable};
-use crate::token::TokenRecord;
+use crate::token::{TokenRecord, TokenView};
+
+/// The slot bit of a delta's records in an overlay (the base's have it clear).
+pub(crate) const DELTA_SLOT: u32 = 1 << 31;
 
 /// The first [`PREFIX_LEN`] bytes of a digest.
 pub(crate) fn prefix_of(digest: &[u8; 32]) -> Prefix {
@@ -93,6 +96,8 @@ impl PrefixArray {
 pub(crate) struct BundleTokens {
     bytes: Arc<Vec<u8>>,
     layout: TableLayout,
+    /// Or-ed into the slots of this table's records ([`DELTA_SLOT`] for a delta's).
+    slot_bit: u32,
 }
 
 impl std::fmt::Debug for BundleTokens {
@@ -103,7 +108,12 @@ impl std::fmt::Debug for BundleTokens {
 
 impl BundleTokens {
     pub(crate) fn new(bytes: Arc<Vec<u8>>, layout: TableLayout) -> BundleTokens {
-        BundleTokens { bytes, layout }
+        BundleTokens { bytes, layout, slot_bit: 0 }
+    }
+
+    /// The same table, its records' slots marked as a delta's.
+    pub(crate) fn into_delta(self) -> BundleTokens {
+        BundleTokens { slot_bit: DELTA_SLOT, ..self }
     }
 
     fn prefixes(&self) -> PrefixArray {
@@ -120,14 +130,7 @@ impl BundleTokens {
     }
 
     fn dict(&self) -> Dict<'_> {
-        Dict {
-            bytes: &self.bytes,
-            strings: self.layout.strings,
-            resources: self.layout.resources,
-            scope_sets: self.layout.scope_sets,
-            ip_lists: self.layout.ip_lists,
-            issued_at: self.layout.issued_at,
-        }
+        Dict { bytes: &self.bytes, tables: &self.layout }
     }
 
     /// Whether a token with this prefix is in the table.
@@ -135,8 +138,12 @@ impl BundleTokens {
         self.prefixes().find(&self.bytes, prefix).is_some()
     }
 
-    /// The record at `index`: its block's offset, then skip to it (at most `BLOCK - 1` skips).
-    fn record_at(&self, index: usize, digest: [u8; 32]) -> Option<TokenRecord> {
+    /// The record at `index`, read in place: its block's offset, then skip to it (at most
+    /// `BLOCK - 1` skips).
+    fn view_at(&self, index: usize) -> Option<TokenView<'_>> {
+        if index >= self.layout.count {
+            return None;
+        }
         let block = index / BLOCK;
         let blocks = self.layout.blocks;
         let from = usize::try_from(u32_at(&self.bytes, blocks.checked_add(block.checked_mul(4)?)?)?).ok()?;
@@ -148,7 +155,8 @@ impl BundleTokens {
         for _ in 0..index % BLOCK {
             skip_record(&mut r)?;
         }
-        decode_record(&mut r, &self.dict(), digest)
+        let slot = u32::try_from(index).ok().filter(|&i| i & DELTA_SLOT == 0)? | self.slot_bit;
+        read_record(&mut r, &self.dict(), slot).map(TokenView::packed)
     }
 
     /// Every record in digest order, decoded one at a time as the iterator advances.
@@ -166,13 +174,17 @@ impl BundleTokens {
 }
 
 impl TokenSource for BundleTokens {
-    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
+    fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
         // NOTE: a 128-bit prefix match is the match: finding another secret whose SHA-256
         // shares 128 bits with a listed digest is a second-preimage search of about 2^128 work.
         match self.prefixes().find(&self.bytes, &prefix_of(digest)) {
             None => Ok(None),
-            Some(index) => self.record_at(index, *digest).map(Some).ok_or(Unreadable),
+            Some(index) => self.view_at(index).map(Some).ok_or(Unreadable),
         }
+    }
+
+    fn at_slot(&self, slot: u32) -> Option<TokenView<'_>> {
+        (slot & DELTA_SLOT == self.slot_bit).then(|| self.view_at((slot & !DELTA_SLOT) as usize)).flatten()
     }
 
     fn len(&self) -> usize {
@@ -217,15 +229,23 @@ impl OverlayTokens {
 }
 
 impl TokenSource for OverlayTokens {
-    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
+    fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
         let prefix = prefix_of(digest);
         if let Some(index) = self.delta.prefixes().find(self.delta.bytes(), &prefix) {
-            return self.delta.record_at(index, *digest).map(Some).ok_or(Unreadable);
+            return self.delta.view_at(index).map(Some).ok_or(Unreadable);
         }
         if self.delta.removed().find(self.delta.bytes(), &prefix).is_some() {
             return Ok(None);
         }
-        self.base.lookup(digest)
+        self.base.view(digest)
+    }
+
+    fn at_slot(&self, slot: u32) -> Option<TokenView<'_>> {
+        if slot & DELTA_SLOT == 0 {
+            self.base.at_slot(slot)
+        } else {
+            self.delta.at_slot(slot)
+        }
     }
 
     fn len(&self) -> usize {
@@ -287,9 +307,9 @@ impl PrefixTokens {
 }
 
 impl TokenSource for PrefixTokens {
-    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
-        // Like a bundle lookup: the record carries the digest asked for.
-        Ok(self.by_prefix.get(&prefix_of(digest)).map(|t| TokenRecord { digest: *digest, ..t.clone() }))
+    fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
+        // Like a bundle lookup: found by prefix (`lookup` gives the record the digest asked for).
+        Ok(self.by_prefix.get(&prefix_of(digest)).map(TokenView::record))
     }
 
     fn len(&self) -> usize {

@@ -3,6 +3,7 @@
 //! past the end, so a corrupt or hostile byte string can only fail a lookup, never panic.
 
 /// A forward-only reader over a byte slice.
+#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

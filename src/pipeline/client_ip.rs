@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::request::Headers;
+use super::request::RequestParts;
 use crate::policy::{canonical_ip, ClientIpHeader, Network};
 
 /// Longest forwarding chain walked: a bound on untrusted input.
@@ -42,7 +42,7 @@ pub enum Source {
 
 /// The client address of a request, and where it came from.
 #[must_use]
-pub fn resolve(network: &Network, headers: &Headers, remote: Option<&str>) -> (Option<IpAddr>, Source) {
+pub fn resolve(network: &Network, request: &RequestParts<'_>, remote: Option<&str>) -> (Option<IpAddr>, Source) {
     let Some(peer) = remote.and_then(parse_addr) else {
         return (None, Source::Unknown);
     };
@@ -50,15 +50,24 @@ pub fn resolve(network: &Network, headers: &Headers, remote: Option<&str>) -> (O
         return (Some(peer), Source::Peer);
     }
     let which = network.client_ip_header;
-    let hops: Vec<&str> = match which {
-        ClientIpHeader::XForwardedFor => {
-            headers.get_all("x-forwarded-for").flat_map(|v| v.split(',')).take(MAX_HOPS).collect()
+    // The first MAX_HOPS hops, on the stack: walked from the right below.
+    let mut held = [""; MAX_HOPS];
+    let mut count = 0;
+    let mut keep = |hop| {
+        if let Some(slot) = held.get_mut(count) {
+            *slot = hop;
+            count += 1;
         }
-        ClientIpHeader::Forwarded => {
-            headers.get_all("forwarded").flat_map(|v| v.split(',')).take(MAX_HOPS).filter_map(forwarded_for).collect()
-        }
-        ClientIpHeader::CfConnectingIp | ClientIpHeader::XRealIp => headers.get(which.name()).into_iter().collect(),
     };
+    let values = request.values(which.name());
+    match which {
+        ClientIpHeader::XForwardedFor => values.flat_map(|v| v.split(',')).take(MAX_HOPS).for_each(&mut keep),
+        ClientIpHeader::Forwarded => {
+            values.flat_map(|v| v.split(',')).take(MAX_HOPS).filter_map(forwarded_for).for_each(&mut keep);
+        }
+        ClientIpHeader::CfConnectingIp | ClientIpHeader::XRealIp => values.take(1).for_each(&mut keep),
+    }
+    let hops = held.get(..count).unwrap_or_default();
     if hops.is_empty() {
         // The proxy sent no header: the proxy itself is the client (a health check, say).
         return (Some(peer), Source::Peer);
@@ -86,7 +95,13 @@ fn forwarded_for(element: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::request::Headers;
     use crate::state::parse_cidr;
+
+    fn resolve(n: &Network, h: &Headers, remote: Option<&str>) -> (Option<IpAddr>, Source) {
+        let request = crate::Request { headers: h.clone(), ..crate::Request::default() };
+        super::resolve(n, &request.parts(), remote)
+    }
 
     fn net(proxies: &[&str], header: ClientIpHeader) -> Network {
         Network { trusted_proxies: proxies.iter().filter_map(|p| parse_cidr(p)).collect(), client_ip_header: header }

@@ -142,6 +142,114 @@ impl Request {
     pub fn method_override(&self) -> Option<&'static str> {
         METHOD_OVERRIDE_HEADERS.into_iter().find(|name| self.headers.get(name).is_some())
     }
+
+    /// The request as the pipeline reads it, borrowed (see [`Engine::decide`](crate::Engine::decide)).
+    #[must_use]
+    pub fn parts(&self) -> RequestParts<'_> {
+        RequestParts {
+            method: &self.method,
+            url: &self.url,
+            remote_addr: self.remote_addr.as_deref(),
+            headers: PartHeaders::All(&self.headers),
+        }
+    }
+}
+
+/// A request as the pipeline reads it: borrowed text, nothing copied. From a [`Request`]
+/// ([`Request::parts`]), or from the few values the pipeline reads, picked by the caller (the
+/// JS layer writes only those into WebAssembly memory).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub remote_addr: Option<&'a str>,
+    headers: PartHeaders<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum PartHeaders<'a> {
+    /// Every header, looked up by name.
+    All(&'a Headers),
+    /// What the pipeline reads, picked by the caller.
+    Picked {
+        authorization: Authorization<'a>,
+        /// The values of the network's client-IP header: for `X-Forwarded-For` and `Forwarded`
+        /// every value, joined by `,` (the same hops); for the others the first value.
+        client_ip: Option<&'a str>,
+        /// Bit `i`: the request carries `METHOD_OVERRIDE_HEADERS[i]`.
+        overrides: u8,
+    },
+}
+
+/// The `Authorization` headers of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authorization<'a> {
+    None,
+    One(&'a str),
+    /// More than one (unreadable, whatever they say).
+    Many,
+}
+
+impl<'a> RequestParts<'a> {
+    /// A request from the values the pipeline reads (see [`PartHeaders::Picked`]).
+    pub(crate) fn picked(
+        method: &'a str,
+        url: &'a str,
+        remote_addr: Option<&'a str>,
+        authorization: Authorization<'a>,
+        client_ip: Option<&'a str>,
+        overrides: u8,
+    ) -> RequestParts<'a> {
+        RequestParts { method, url, remote_addr, headers: PartHeaders::Picked { authorization, client_ip, overrides } }
+    }
+
+    pub(crate) fn authorization(&self) -> Authorization<'a> {
+        match self.headers {
+            PartHeaders::All(headers) => {
+                let mut values = headers.get_all("authorization");
+                match (values.next(), values.next()) {
+                    (None, _) => Authorization::None,
+                    (Some(v), None) => Authorization::One(v),
+                    (Some(_), Some(_)) => Authorization::Many,
+                }
+            }
+            PartHeaders::Picked { authorization, .. } => authorization,
+        }
+    }
+
+    /// The method-override header the request carries, if any.
+    pub(crate) fn method_override(&self) -> Option<&'static str> {
+        match self.headers {
+            PartHeaders::All(headers) => METHOD_OVERRIDE_HEADERS.into_iter().find(|name| headers.get(name).is_some()),
+            PartHeaders::Picked { overrides, .. } => {
+                METHOD_OVERRIDE_HEADERS.into_iter().enumerate().find(|(i, _)| overrides & (1 << i) != 0).map(|(_, n)| n)
+            }
+        }
+    }
+
+    /// The values of the client-IP header `name` (the network's), in order.
+    pub(crate) fn values(&self, name: &'static str) -> Values<'a> {
+        match self.headers {
+            PartHeaders::All(headers) => Values::All(headers.0.iter(), name),
+            PartHeaders::Picked { client_ip, .. } => Values::One(client_ip),
+        }
+    }
+}
+
+/// Header values, borrowed.
+pub(crate) enum Values<'a> {
+    All(std::slice::Iter<'a, (String, String)>, &'static str),
+    One(Option<&'a str>),
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Values::All(pairs, name) => pairs.find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
+            Values::One(value) => value.take(),
+        }
+    }
 }
 
 /// Headers that ask a server to treat a request as another method than the one on the request
@@ -161,7 +269,7 @@ pub struct Target<'a> {
     pub query: Option<&'a str>,
 }
 
-fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
+pub(crate) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
     if url.len() > MAX_URL_LEN {
         return Err("the URL is longer than 16384 bytes");
     }
@@ -241,25 +349,25 @@ fn check_authority(authority: &str) -> Result<(), &'static str> {
 /// A host name both readings agree on (see [`check_authority`]).
 fn host_ok(host: &str) -> bool {
     let name = host.strip_suffix('.').unwrap_or(host);
-    let labels: Vec<&str> = name.split('.').collect();
-    let plain = |l: &&str| {
+    let labels = || name.split('.');
+    let plain = |l: &str| {
         !l.is_empty()
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             && !l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
     };
-    if name.is_empty() || !labels.iter().all(plain) {
+    if name.is_empty() || !labels().all(plain) {
         return false;
     }
     // WHATWG reads a name whose last label is a number (`0x1f` too) as an IPv4 address.
-    let last = labels.last().copied().unwrap_or_default();
+    let last = labels().next_back().unwrap_or_default();
     let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
         && last.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
     let numeric = hex || last.bytes().all(|b| b.is_ascii_digit());
     if !numeric {
         return true;
     }
-    labels.len() == 4
-        && labels.iter().all(|l| {
+    labels().count() == 4
+        && labels().all(|l| {
             l.bytes().all(|b| b.is_ascii_digit())
                 && (l.len() == 1 || !l.starts_with('0'))
                 && l.parse::<u16>().is_ok_and(|n| n <= 255)

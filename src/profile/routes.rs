@@ -1,13 +1,19 @@
-//! The route table: a `matchit` radix tree over the path templates, then method and Git's
-//! `service=` query within the matched path.
+//! The route table as profiles are checked: `matchit`'s radix tree over the path templates
+//! refuses routes it cannot order, and names them. The table the engine matches with is the
+//! flat trie built from the same keys (`flat.rs`); under test, the radix tree also answers
+//! requests, so the trie can be checked against it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+#[cfg(test)]
 use crate::directory::ResourceKey;
 use crate::error::Error;
 
-use super::template::{decode_path, parse_template, pattern_matches, percent_decode, router_key, Segment};
+use super::flat::{key_segments, KeySegment};
+#[cfg(test)]
+use super::template::{decode_path, pattern_matches};
+use super::template::{parse_template, percent_decode, router_key, Segment};
 use super::{profile_error, RouteDef};
 
 /// Most `&`-separated pairs read from a query string before giving up (no route).
@@ -15,36 +21,39 @@ const MAX_QUERY_PAIRS: usize = 256;
 /// Longest query string looked at.
 const MAX_QUERY_LEN: usize = 16 * 1024;
 /// Longest method name.
-const MAX_METHOD_LEN: usize = 16;
+pub(crate) const MAX_METHOD_LEN: usize = 16;
 
 /// The last segments of a Git smart-HTTP route; the `{repo_slug}` before them may end in `.git`.
 const GIT_TAILS: [&[&str]; 3] = [&["info", "refs"], &["git-upload-pack"], &["git-receive-pack"]];
 
 /// Segment positions of the parameters that name the addressed resource.
 #[derive(Clone, Debug, Default)]
-struct ResourceSlots {
-    workspace: Option<usize>,
-    project: Option<usize>,
-    repository: Option<usize>,
+pub(crate) struct ResourceSlots {
+    pub(crate) workspace: Option<usize>,
+    pub(crate) project: Option<usize>,
+    pub(crate) repository: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
-struct CompiledRoute {
+pub(crate) struct CompiledRoute {
     method: String,
     query: Option<(String, String)>,
-    segments: Vec<Segment>,
-    slots: ResourceSlots,
+    pub(crate) segments: Vec<Segment>,
+    pub(crate) slots: ResourceSlots,
 }
 
 /// Routes that share one router key, i.e. one path up to parameter names.
 #[derive(Clone, Debug, Default)]
-struct PathNode {
-    routes: Vec<usize>,
+pub(crate) struct PathNode {
+    pub(crate) routes: Vec<usize>,
     /// The `{repo_slug}.git` form of Git routes: strip `.git` from this segment.
-    git_slot: Option<usize>,
+    pub(crate) git_slot: Option<usize>,
+    /// The key, segment by segment, as the trie stores it.
+    pub(crate) key: Vec<KeySegment>,
 }
 
 /// A matched route: its index in the profile and the resource it addresses.
+#[cfg(test)]
 pub(crate) struct Hit {
     pub(crate) route: usize,
     pub(crate) resource: Option<ResourceKey>,
@@ -52,12 +61,18 @@ pub(crate) struct Hit {
 
 #[derive(Clone, Debug)]
 pub(crate) struct RouteTable {
+    #[cfg(test)]
     router: matchit::Router<usize>,
     /// Catch-all routes by their path without the `{path}`, for a request with a trailing slash
     /// that nothing in `router` matches: `/src/{commit}/` lists the root, the catch-all empty.
+    #[cfg(test)]
     empty_tails: matchit::Router<usize>,
-    nodes: Vec<PathNode>,
-    routes: Vec<CompiledRoute>,
+    pub(crate) nodes: Vec<PathNode>,
+    pub(crate) routes: Vec<CompiledRoute>,
+    /// Path nodes in the main table, and in the trailing-slash table (those the radix tree
+    /// took: an alias it cannot hold is left out rather than refusing the profile).
+    pub(crate) main: Vec<usize>,
+    pub(crate) aliases: Vec<usize>,
 }
 
 impl RouteTable {
@@ -69,40 +84,74 @@ impl RouteTable {
         }
         let mut nodes = Nodes::default();
         for (i, route) in routes.iter().enumerate() {
-            let node = nodes.at(router_key(&route.segments, None));
+            let node = nodes.at(router_key(&route.segments, None), || key_segments(&route.segments, None));
             check_overlap(i, route, node, defs, &routes)?;
             node.routes.push(i);
             if let Some(slot) = git_slot(&route.segments) {
-                let node = nodes.at(router_key(&route.segments, Some(slot)));
+                let node =
+                    nodes.at(router_key(&route.segments, Some(slot)), || key_segments(&route.segments, Some(slot)));
                 node.git_slot = Some(slot);
                 node.routes.push(i);
             }
         }
         for (i, route) in routes.iter().enumerate() {
             if let Some((Segment::CatchAll(_), head)) = route.segments.split_last() {
-                let node = nodes.alias_at(router_key(head, None));
+                let node = nodes.alias_at(router_key(head, None), || key_segments(head, None));
                 if !node.routes.iter().any(|&j| same_selector(&routes, i, j)) {
                     node.routes.push(i);
                 }
             }
         }
         let mut router = matchit::Router::new();
+        let mut main = Vec::with_capacity(nodes.keys.len());
         for (key, &n) in &nodes.keys {
             if let Err(e) = router.insert(key.clone(), n) {
                 return Err(insert_error(&e, n, &nodes, defs));
             }
+            main.push(n);
         }
         // A convenience, consulted only after the real table: an alias the radix tree cannot
         // hold is left out rather than refusing the profile.
         let mut empty_tails = matchit::Router::new();
+        let mut aliases = Vec::with_capacity(nodes.alias_keys.len());
         for (key, &n) in &nodes.alias_keys {
-            let _ = empty_tails.insert(key.clone(), n);
+            if empty_tails.insert(key.clone(), n).is_ok() {
+                aliases.push(n);
+            }
         }
-        Ok(RouteTable { router, empty_tails, nodes: nodes.nodes, routes })
+        #[cfg(not(test))]
+        let _ = (router, empty_tails);
+        Ok(RouteTable {
+            #[cfg(test)]
+            router,
+            #[cfg(test)]
+            empty_tails,
+            nodes: nodes.nodes,
+            routes,
+            main,
+            aliases,
+        })
+    }
+
+    /// Whether route `i` may answer `method` with `query`: `None` when its method differs,
+    /// else whether its query selector (if any) is met, or `Err` for an ambiguous query.
+    pub(crate) fn selects(method_of_route: &str, selector: Option<&str>, method: &str, query: Option<&str>) -> Fits {
+        if !method_of_route.eq_ignore_ascii_case(method) {
+            return Fits::OtherMethod;
+        }
+        let Some((key, value)) = selector.and_then(|q| q.split_once('=')) else {
+            return Fits::Fallback;
+        };
+        match query_value(query, key) {
+            Err(()) => Fits::Ambiguous,
+            Ok(Some(v)) if *v == *value => Fits::Selected,
+            Ok(_) => Fits::NotSelected,
+        }
     }
 
     /// The route for a request, or `None` when no route matches or the path is not one we can
-    /// read safely.
+    /// read safely: the radix tree's answer, what the trie must agree with.
+    #[cfg(test)]
     pub(crate) fn find(&self, method: &str, path: &str, query: Option<&str>) -> Option<Hit> {
         if method.is_empty() || method.len() > MAX_METHOD_LEN || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
             return None;
@@ -153,6 +202,7 @@ impl RouteTable {
     /// The route of `node` for `method`: the one whose query selector the request carries, else
     /// the one without a selector. An ambiguous query (`service` twice, with different values)
     /// or one too long to read selects nothing.
+    #[cfg(test)]
     fn select(&self, node: &PathNode, method: &str, query: Option<&str>) -> Selection {
         let mut any = false;
         let mut fallback = None;
@@ -179,7 +229,23 @@ impl RouteTable {
     }
 }
 
+/// How one route of a path fits a request's method and query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fits {
+    /// Another method.
+    OtherMethod,
+    /// The method, no query selector: the route unless another's selector is met.
+    Fallback,
+    /// The method and its query selector.
+    Selected,
+    /// The method, but the query does not carry the selector.
+    NotSelected,
+    /// The query names the selector's key twice with different values, or is too long.
+    Ambiguous,
+}
+
 /// The outcome of picking a route within a path.
+#[cfg(test)]
 enum Selection {
     Route(usize),
     /// The method has routes here, but the query selects none of them.
@@ -197,20 +263,25 @@ struct Nodes {
 }
 
 impl Nodes {
-    fn at(&mut self, key: String) -> &mut PathNode {
-        Self::node(&mut self.keys, &mut self.nodes, key)
+    fn at(&mut self, key: String, segments: impl FnOnce() -> Vec<KeySegment>) -> &mut PathNode {
+        Self::node(&mut self.keys, &mut self.nodes, key, segments)
     }
 
-    fn alias_at(&mut self, key: String) -> &mut PathNode {
-        Self::node(&mut self.alias_keys, &mut self.nodes, key)
+    fn alias_at(&mut self, key: String, segments: impl FnOnce() -> Vec<KeySegment>) -> &mut PathNode {
+        Self::node(&mut self.alias_keys, &mut self.nodes, key, segments)
     }
 
     #[expect(clippy::indexing_slicing, reason = "`n` names a node pushed when its key was first seen")]
-    fn node<'a>(keys: &mut BTreeMap<String, usize>, nodes: &'a mut Vec<PathNode>, key: String) -> &'a mut PathNode {
+    fn node<'a>(
+        keys: &mut BTreeMap<String, usize>,
+        nodes: &'a mut Vec<PathNode>,
+        key: String,
+        segments: impl FnOnce() -> Vec<KeySegment>,
+    ) -> &'a mut PathNode {
         let next = nodes.len();
         let n = *keys.entry(key).or_insert(next);
         if n == next {
-            nodes.push(PathNode::default());
+            nodes.push(PathNode { key: segments(), ..PathNode::default() });
         }
         &mut nodes[n]
     }
@@ -327,7 +398,7 @@ fn git_slot(segments: &[Segment]) -> Option<usize> {
 
 /// The decoded value of `key` in a query string: `Ok(None)` when absent, `Err` when present
 /// with different values or too long to read.
-fn query_value<'q>(query: Option<&'q str>, key: &str) -> Result<Option<Cow<'q, str>>, ()> {
+pub(crate) fn query_value<'q>(query: Option<&'q str>, key: &str) -> Result<Option<Cow<'q, str>>, ()> {
     let Some(query) = query else { return Ok(None) };
     let query = query.strip_prefix('?').unwrap_or(query);
     if query.len() > MAX_QUERY_LEN {

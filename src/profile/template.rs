@@ -145,6 +145,7 @@ pub(crate) fn router_key(segments: &[Segment], git_slot: Option<usize>) -> Strin
 /// Whether a decoded request segment fits a mixed segment: literals in order, each parameter
 /// non-empty. Parameters take the shortest text that lets the next literal follow, except the
 /// last, which runs to the final literal; linear, no backtracking.
+#[cfg(test)]
 pub(crate) fn pattern_matches(pieces: &[Piece], segment: &str) -> bool {
     let mut rest = segment;
     let mut i = 0;
@@ -178,6 +179,7 @@ pub(crate) fn pattern_matches(pieces: &[Piece], segment: &str) -> bool {
 }
 
 /// A request path split into decoded segments.
+#[derive(Clone, Debug)]
 pub(crate) struct RequestPath<'a> {
     /// The decoded segments joined by `/`, what the radix router sees.
     pub(crate) joined: Cow<'a, str>,
@@ -185,8 +187,28 @@ pub(crate) struct RequestPath<'a> {
 }
 
 impl RequestPath<'_> {
+    #[cfg(test)]
     pub(crate) fn segments(&self) -> impl Iterator<Item = &str> {
         self.joined.split('/').skip(1).filter(|s| !s.is_empty())
+    }
+
+    /// The byte ranges of the segments in `joined`, into `out`; how many (`None` if more than
+    /// `out` holds).
+    pub(crate) fn bounds(&self, out: &mut [(u16, u16)]) -> Option<usize> {
+        let mut count = 0;
+        let mut start = 0usize;
+        for (i, b) in self.joined.bytes().enumerate().skip(1).chain(std::iter::once((self.joined.len(), b'/'))) {
+            if b != b'/' {
+                continue;
+            }
+            let from = start + 1;
+            if i > from {
+                *out.get_mut(count)? = (u16::try_from(from).ok()?, u16::try_from(i).ok()?);
+                count += 1;
+            }
+            start = i;
+        }
+        Some(count)
     }
 }
 

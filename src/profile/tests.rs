@@ -770,3 +770,170 @@ proptest! {
         let _ = profile_from_openapi(&v.to_string(), "fuzz");
     }
 }
+
+// ---- the trie answers as the radix router does ----
+
+/// Every request path the trie answers must get the radix tree's answer (route and resource):
+/// the trie replaced `matchit` at request time, and must not change a single decision.
+fn agrees(p: &Profile, method: &str, path: &str, query: Option<&str>) -> Result<(), String> {
+    let reference = RouteTable::build(&p.doc().routes).map_err(|e| e.to_string())?;
+    agrees_with(&reference, p, method, path, query)
+}
+
+fn agrees_with(
+    reference: &RouteTable,
+    p: &Profile,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+) -> Result<(), String> {
+    let want = reference.find(method, path, query).map(|h| (h.route, h.resource));
+    let got = decode_path(path).and_then(|request| {
+        p.find(method, &request, query)
+            .map(|h| (h.route as usize, h.resource.and_then(|r| r.of(&request.joined)).map(|r| r.to_key())))
+    });
+    if want == got {
+        Ok(())
+    } else {
+        Err(format!("{method} {path} {query:?}: radix tree {want:?}, trie {got:?}"))
+    }
+}
+
+/// Paths made from every template with values that stress the choices: literals of the
+/// profile where a parameter goes, `.git` and `.zip` endings, one segment too few or too many,
+/// trailing slashes.
+fn sample_paths(p: &Profile) -> Vec<String> {
+    let mut literals: Vec<String> =
+        vec!["acme".into(), "web".into(), "web.git".into(), "a-issues-1.zip".into(), "x.zip".into(), "7".into()];
+    for r in &p.doc().routes {
+        for seg in r.path.split('/') {
+            if !seg.is_empty() && !seg.contains('{') && !literals.iter().any(|l| l == seg) {
+                literals.push(seg.to_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (n, r) in p.doc().routes.iter().enumerate() {
+        let segs: Vec<&str> = r.path.split('/').skip(1).collect();
+        for variant in 0..6 {
+            let mut path = String::new();
+            for (i, seg) in segs.iter().enumerate() {
+                path.push('/');
+                if seg.contains('{') {
+                    let pick =
+                        literals.get((n * 7 + i * 3 + variant * 5) % literals.len()).cloned().unwrap_or_default();
+                    let value = match variant {
+                        0 => "acme".to_owned(),
+                        1 => format!("{pick}.git"),
+                        2 => seg.replace(['{', '}'], ""),
+                        _ => pick,
+                    };
+                    path.push_str(&value);
+                } else {
+                    path.push_str(seg);
+                }
+            }
+            if path.is_empty() {
+                path.push('/');
+            }
+            out.push(path.clone());
+            out.push(format!("{path}/"));
+            out.push(format!("{path}/more"));
+            if let Some((head, _)) = path.rsplit_once('/') {
+                out.push(if head.is_empty() { "/".into() } else { head.to_owned() });
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn trie_agrees_with_the_radix_router_on_the_builtin_profile() {
+    let p = Profile::builtin("bitbucket-cloud").unwrap();
+    let reference = RouteTable::build(&p.doc().routes).unwrap();
+    let mut checked = 0;
+    for path in sample_paths(&p) {
+        for method in ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"] {
+            for query in [None, Some("service=git-upload-pack"), Some("service=git-receive-pack")] {
+                agrees_with(&reference, &p, method, &path, query).unwrap();
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 30_000, "{checked}");
+}
+
+#[test]
+fn trie_agrees_with_the_radix_router_on_the_test_table() {
+    let p = table();
+    for path in sample_paths(&p) {
+        for method in ["GET", "PUT", "POST", "HEAD", "DELETE"] {
+            for query in [None, Some("mode=x"), Some("service=git-upload-pack")] {
+                agrees(&p, method, &path, query).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_profile_read_back_from_its_compiled_form_is_the_same() {
+    for p in [Profile::builtin("bitbucket-cloud").unwrap(), table()] {
+        let back = Profile::load(p.encoded()).unwrap();
+        assert_eq!(back.doc(), p.doc());
+        assert_eq!(back.encoded(), p.encoded());
+        assert_eq!(Profile::compile(back.doc().clone()).unwrap().encoded(), p.encoded(), "compiling is deterministic");
+        for path in ["/2.0/repositories/acme/web", "/acme/web.git/info/refs", "/2.0/repositories/acme/web/src/main/a/b"]
+        {
+            assert_eq!(
+                back.match_route("GET", path, Some("service=git-upload-pack")),
+                p.match_route("GET", path, Some("service=git-upload-pack"))
+            );
+        }
+    }
+    assert!(Profile::load(b"").is_err());
+    assert!(Profile::load(&[0xff; 40]).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Random profiles of literals, parameters, mixed segments, `.git`-style suffixes and
+    /// catch-alls over a small alphabet, and random paths over the same alphabet: wherever the
+    /// radix tree takes the profile, the trie answers every path as it does.
+    #[test]
+    fn trie_agrees_with_the_radix_router_on_random_profiles(
+        templates in proptest::collection::vec(proptest::collection::vec(0usize..9, 0..5), 1..12),
+        paths in proptest::collection::vec(proptest::collection::vec(0usize..8, 0..6), 1..40),
+        trailing in proptest::collection::vec(any::<bool>(), 40),
+    ) {
+        const TEMPLATE_SEGMENTS: [&str; 9] = ["a", "b", "{x}", "{x}.git", "a{x}", "{x}.zip", "{path}", "ab", "{x}-{y}.zip"];
+        const PATH_SEGMENTS: [&str; 8] = ["a", "b", "ab", "a.git", "ab.zip", "c", "abc", "c-d.zip"];
+        let mut routes = Vec::new();
+        for (i, t) in templates.iter().enumerate() {
+            let mut segs: Vec<String> = Vec::new();
+            for (j, &k) in t.iter().enumerate() {
+                let s = TEMPLATE_SEGMENTS[k];
+                if s == "{path}" && j + 1 != t.len() {
+                    continue;
+                }
+                segs.push(s.replace("{x}", &format!("{{x{j}}}")).replace("{y}", &format!("{{y{j}}}")));
+            }
+            let path = format!("/{}", segs.join("/"));
+            let method = if i % 3 == 0 { "POST" } else { "GET" };
+            routes.push(r(method, &path, &[&["a"]]));
+        }
+        let Ok(p) = Profile::compile(doc(vec![scope("a", &[])], routes)) else {
+            return Ok(());
+        };
+        let reference = RouteTable::build(&p.doc().routes).unwrap();
+        for (k, segs) in paths.iter().enumerate() {
+            let mut path: String = segs.iter().map(|&i| format!("/{}", PATH_SEGMENTS[i])).collect();
+            if path.is_empty() || trailing[k % trailing.len()] {
+                path.push('/');
+            }
+            for method in ["GET", "POST", "HEAD"] {
+                prop_assert!(agrees_with(&reference, &p, method, &path, None).is_ok(), "{}", agrees_with(&reference, &p, method, &path, None).unwrap_err());
+            }
+        }
+    }
+}

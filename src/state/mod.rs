@@ -96,7 +96,6 @@ fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
     Ok(CompiledState {
         meta: Meta {
             issued_at: doc.issued_at,
-            profile: profile.doc().clone(),
             directory,
             policies,
             network,

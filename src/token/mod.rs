@@ -10,7 +10,8 @@ pub use format::{
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::directory::ResourceKey;
+use crate::bundle::{Packed, PackedNets, PackedScopes};
+use crate::directory::{ResourceKey, ResourceRef};
 use crate::time::Timestamp;
 
 /// The eight kinds of credential (the contract's `kind` strings).
@@ -151,4 +152,193 @@ pub struct TokenRecord {
     pub created_by: Option<String>,
     /// Empty: any address.
     pub allowed_ips: Vec<IpNet>,
+}
+
+/// A token as the pipeline reads it, borrowed: a record held in memory, or one read in place
+/// from a bundle's bytes. Nothing is copied to decide a request.
+#[derive(Clone, Copy)]
+pub struct TokenView<'a>(View<'a>);
+
+#[derive(Clone, Copy)]
+#[cfg_attr(
+    target_pointer_width = "64",
+    expect(
+        clippy::large_enum_variant,
+        reason = "one view per request, passed by reference; boxing the bundle's would allocate per request"
+    )
+)]
+enum View<'a> {
+    Record(&'a TokenRecord),
+    Packed(Packed<'a>),
+}
+
+impl std::fmt::Debug for TokenView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenView").field("id", &self.id()).field("kind", &self.kind()).finish_non_exhaustive()
+    }
+}
+
+impl<'a> TokenView<'a> {
+    pub(crate) fn record(record: &'a TokenRecord) -> TokenView<'a> {
+        TokenView(View::Record(record))
+    }
+
+    pub(crate) fn packed(packed: Packed<'a>) -> TokenView<'a> {
+        TokenView(View::Packed(packed))
+    }
+
+    /// What the token source calls this record, for callers that cache by it (the JS layer):
+    /// `None` for records held in memory.
+    pub(crate) fn slot(&self) -> Option<u32> {
+        match &self.0 {
+            View::Record(_) => None,
+            View::Packed(p) => Some(p.slot),
+        }
+    }
+
+    #[must_use]
+    pub fn kind(&self) -> TokenKind {
+        match &self.0 {
+            View::Record(r) => r.kind,
+            View::Packed(p) => p.kind,
+        }
+    }
+
+    #[must_use]
+    pub fn access(&self) -> Option<AccessMode> {
+        match &self.0 {
+            View::Record(r) => r.access,
+            View::Packed(p) => p.access,
+        }
+    }
+
+    #[must_use]
+    pub fn id(&self) -> &'a str {
+        match &self.0 {
+            View::Record(r) => &r.id,
+            View::Packed(p) => p.id,
+        }
+    }
+
+    #[must_use]
+    pub fn label(&self) -> Option<&'a str> {
+        match &self.0 {
+            View::Record(r) => r.label.as_deref(),
+            View::Packed(p) => p.label,
+        }
+    }
+
+    /// The principal id of a user-bound or service-account token.
+    #[must_use]
+    pub fn principal(&self) -> Option<&'a str> {
+        match &self.0 {
+            View::Record(r) => r.principal.as_deref(),
+            View::Packed(p) => p.principal,
+        }
+    }
+
+    #[must_use]
+    pub fn resource(&self) -> Option<ResourceRef<'a>> {
+        match &self.0 {
+            View::Record(r) => r.resource.as_ref().map(ResourceKey::as_ref),
+            View::Packed(p) => p.resource,
+        }
+    }
+
+    #[must_use]
+    pub fn created_at(&self) -> Option<Timestamp> {
+        match &self.0 {
+            View::Record(r) => r.created_at,
+            View::Packed(p) => p.created_at,
+        }
+    }
+
+    #[must_use]
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        match &self.0 {
+            View::Record(r) => r.expires_at,
+            View::Packed(p) => p.expires_at,
+        }
+    }
+
+    #[must_use]
+    pub fn revoked_at(&self) -> Option<Timestamp> {
+        match &self.0 {
+            View::Record(r) => r.revoked_at,
+            View::Packed(p) => p.revoked_at,
+        }
+    }
+
+    /// Scopes as granted, before implication.
+    #[must_use]
+    pub fn scopes(&self) -> Scopes<'a> {
+        Scopes(match &self.0 {
+            View::Record(r) => ScopesInner::Names(r.scopes.iter()),
+            View::Packed(p) => ScopesInner::Packed(p.scopes()),
+        })
+    }
+
+    /// Whether the token has no scopes.
+    #[must_use]
+    pub fn has_no_scopes(&self) -> bool {
+        self.scopes().next().is_none()
+    }
+
+    /// The token's own allowlist (none: any address).
+    #[must_use]
+    pub fn allowed_ips(&self) -> Nets<'a> {
+        Nets(match &self.0 {
+            View::Record(r) => NetsInner::List(r.allowed_ips.iter()),
+            View::Packed(p) => NetsInner::Packed(p.allowed_ips()),
+        })
+    }
+
+    /// The record, decoded into owned values, carrying `digest`.
+    #[must_use]
+    pub fn to_record(&self, digest: [u8; 32]) -> TokenRecord {
+        match &self.0 {
+            View::Record(r) => TokenRecord { digest, ..(*r).clone() },
+            View::Packed(p) => p.to_record(digest),
+        }
+    }
+}
+
+/// A token's scope names, borrowed.
+#[derive(Clone)]
+pub struct Scopes<'a>(ScopesInner<'a>);
+
+#[derive(Clone)]
+enum ScopesInner<'a> {
+    Names(std::slice::Iter<'a, String>),
+    Packed(PackedScopes<'a>),
+}
+
+impl<'a> Iterator for Scopes<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match &mut self.0 {
+            ScopesInner::Names(names) => names.next().map(String::as_str),
+            ScopesInner::Packed(p) => p.next(),
+        }
+    }
+}
+
+/// A token's allowlist.
+#[derive(Clone)]
+pub struct Nets<'a>(NetsInner<'a>);
+
+#[derive(Clone)]
+enum NetsInner<'a> {
+    List(std::slice::Iter<'a, IpNet>),
+    Packed(PackedNets<'a>),
+}
+
+impl Iterator for Nets<'_> {
+    type Item = IpNet;
+    fn next(&mut self) -> Option<IpNet> {
+        match &mut self.0 {
+            NetsInner::List(list) => list.next().copied(),
+            NetsInner::Packed(p) => p.next(),
+        }
+    }
 }
