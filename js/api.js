@@ -6,6 +6,8 @@
 // ./scopegate.d.ts. Errors: the engine's (real `Error`s made in src/wasm.rs), and `TypeError`
 // for arguments of the wrong type, found here before anything crosses.
 
+import { FastCheck, OVERRIDE_HEADERS } from "./fast.js";
+
 const DEFAULT_TTL_SECONDS = 86_400;
 const utf8 = new TextEncoder();
 const SCRATCH_MAX = 16 << 20;
@@ -34,6 +36,8 @@ const DEFAULT_MAX_LISTED = 1000;
  */
 export function bind(raw, { wasmFile, moduleUrl, build }) {
   let ready = false;
+  /** The module's `WebAssembly.Memory`, once instantiated: the fast check writes into it. */
+  let memory;
 
   // A clear error instead of wasm-bindgen's "cannot read properties of undefined".
   function assertReady() {
@@ -76,13 +80,14 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     }
     input = await input;
     // wasm-bindgen's own `{ module_or_path }` form is accepted as well.
-    await raw.default(isPlainObject(input) && "module_or_path" in input ? input : { module_or_path: input });
+    const exports = await raw.default(isPlainObject(input) && "module_or_path" in input ? input : { module_or_path: input });
+    memory = exports.memory;
     ready = true;
   }
 
   /** Instantiates synchronously from a compiled `WebAssembly.Module` or the .wasm bytes. */
   function initSync(module) {
-    raw.initSync(isPlainObject(module) && "module" in module ? module : { module });
+    memory = raw.initSync(isPlainObject(module) && "module" in module ? module : { module }).memory;
     ready = true;
   }
 
@@ -93,6 +98,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
   /** Decides requests against one snapshot of tokens, principals and policies. */
   class Engine {
     #raw;
+    /** The fast check, made on the first decision (`null`: this engine's tokens cannot take it). */
+    #fast;
 
     /** @private Use `Engine.load` (signed bundle) or `Engine.fromState` (unsigned state). */
     constructor(key, rawEngine) {
@@ -131,15 +138,41 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
     /** Decides `{ method, url, headers, remoteAddr, now }`; never throws for a deny. */
     check(req) {
-      const r = requestOf(req);
-      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now, "check")));
+      const fast = this.#fastCheck();
+      if (fast === null) {
+        const r = requestOf(req);
+        return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now, "check")));
+      }
+      const p = partsOf(req, fast.clientIpHeader);
+      const now = clock(req.now, "check");
+      return (
+        fast.decide(p.method, p.url, p.authCount, p.auth, p.ip, p.remoteAddr, p.overrides, now) ??
+        JSON.parse(this.#raw.check(p.method, p.url, headerText(req.headers), p.remoteAddr, now))
+      );
     }
 
     /** Decides a Fetch API `Request` (workers, service workers, Deno, Bun). */
     checkRequest(request, options = {}) {
-      const r = fetchRequestOf(request, options);
+      const fast = this.#fastCheck();
+      if (fast === null) {
+        const r = fetchRequestOf(request, options);
+        const now = clock(options.now, "checkRequest");
+        return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, now));
+      }
+      const p = fetchPartsOf(request, options, fast.clientIpHeader);
       const now = clock(options.now, "checkRequest");
-      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, now));
+      return (
+        fast.decide(p.method, p.url, p.authCount, p.auth, p.ip, p.remoteAddr, p.overrides, now) ??
+        JSON.parse(this.#raw.check(p.method, p.url, headerText(request.headers), p.remoteAddr, now))
+      );
+    }
+
+    #fastCheck() {
+      if (this.#fast === undefined) {
+        const fast = new FastCheck(this.#raw, memory);
+        this.#fast = fast.usable ? fast : null;
+      }
+      return this.#fast;
     }
 
     /** Like `check`, with every pipeline step: `{ decision, steps: [{ step, ok, detail }] }`. */
@@ -159,6 +192,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       const now = clock(options.now, "applyDelta");
       const [minMs, minText] = floorOf(options.minIssuedAt, "applyDelta");
       this.#raw.applyDelta(bytesOf(delta, "delta"), now, minMs, minText);
+      // New tokens, policies and routes: the fast check's tables start over.
+      this.#fast = undefined;
     }
 
     /**
@@ -266,6 +301,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
     /** Frees the engine's WebAssembly memory now instead of at garbage collection. */
     free() {
+      this.#fast = undefined;
       this.#raw.free();
     }
   }
@@ -605,11 +641,11 @@ function publicKeyList(options, caller) {
 }
 
 /**
- * Headers as src/wasm.rs reads them: names and values alternating, each ended by NUL. Accepts
- * a plain object (a value may be a list), [name, value] pairs, or a Fetch `Headers` / `Map`.
+ * Calls `visit(name, value)` for every header value, checked: a plain object (a value may be a
+ * list), [name, value] pairs, or a Fetch `Headers` / `Map`.
  */
-function headerText(headers) {
-  if (headers == null) return "";
+function eachHeader(headers, visit) {
+  if (headers == null) return;
   let entries;
   if (Array.isArray(headers)) {
     entries = headers;
@@ -620,15 +656,64 @@ function headerText(headers) {
   } else {
     throw new TypeError("request: headers must be an object of names to values, [name, value] pairs, or a Headers");
   }
-  let text = "";
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 2) {
       throw new TypeError("request: headers: each pair must be [name, value]");
     }
     const [name, value] = entry;
-    for (const v of Array.isArray(value) ? value : [value]) text += header(name, v);
+    if (Array.isArray(value)) {
+      for (const v of value) visit(header(name, v), v);
+    } else {
+      visit(header(name, value), value);
+    }
   }
+}
+
+/** Headers as src/wasm.rs reads them: names and values alternating, each ended by NUL. */
+function headerText(headers) {
+  let text = "";
+  eachHeader(headers, (name, value) => {
+    text += `${name}\0${value}\0`;
+  });
   return text;
+}
+
+/**
+ * What the fast check reads of a request's headers (src/boundary.rs): how many
+ * `Authorization` headers and the first; the values of the client-IP header `ipHeader`
+ * (joined by `,` for the list-valued ones: the same hops); which method overrides are present.
+ * Every header is checked as `headerText` checks it.
+ */
+function pickHeaders(headers, ipHeader, parts) {
+  const joins = ipHeader === "x-forwarded-for" || ipHeader === "forwarded";
+  parts.authCount = 0;
+  parts.auth = "";
+  parts.ip = undefined;
+  parts.overrides = 0;
+  eachHeader(headers, (name, value) => {
+    const lower = name.toLowerCase();
+    if (lower === "authorization") {
+      if (parts.authCount++ === 0) parts.auth = value;
+    } else if (lower === ipHeader) {
+      if (parts.ip === undefined) parts.ip = value;
+      else if (joins) parts.ip += "," + value;
+    } else {
+      const i = OVERRIDE_HEADERS.indexOf(lower);
+      if (i >= 0) parts.overrides |= 1 << i;
+    }
+  });
+  return parts;
+}
+
+/** A Fetch `Headers` read by name: the values it combines are what its `entries()` give. */
+function pickFetchHeaders(headers, ipHeader, parts) {
+  const auth = headers.get("authorization");
+  parts.authCount = auth === null ? 0 : 1;
+  parts.auth = auth ?? "";
+  parts.ip = headers.get(ipHeader) ?? undefined;
+  parts.overrides = 0;
+  for (let i = 0; i < OVERRIDE_HEADERS.length; i++) if (headers.has(OVERRIDE_HEADERS[i])) parts.overrides |= 1 << i;
+  return parts;
 }
 
 function header(name, value) {
@@ -638,7 +723,7 @@ function header(name, value) {
   if (name.includes("\0") || value.includes("\0")) {
     throw new TypeError(`request: headers: \`${name.replaceAll("\0", "\\0")}\` contains a NUL character`);
   }
-  return `${name}\0${value}\0`;
+  return name;
 }
 
 // The request as src/wasm.rs takes it: its parts; `now` travels separately.
@@ -650,6 +735,32 @@ function requestOf(req) {
   if (typeof method !== "string") throw new TypeError("request: method must be a string such as \"GET\"");
   if (typeof req.url !== "string") throw new TypeError("request: url must be a URL or a path, as a string");
   return { method, url: req.url, headers: headerText(req.headers), remoteAddr: remoteAddrOf(req.remoteAddr) };
+}
+
+/** `requestOf` for the fast check: the same checks, the headers picked (see `pickHeaders`). */
+function partsOf(req, ipHeader) {
+  if (req === null || typeof req !== "object") {
+    throw new TypeError("expected a request object { method, url, headers, remoteAddr, now }");
+  }
+  const method = req.method ?? "GET";
+  if (typeof method !== "string") throw new TypeError("request: method must be a string such as \"GET\"");
+  if (typeof req.url !== "string") throw new TypeError("request: url must be a URL or a path, as a string");
+  const parts = pickHeaders(req.headers, ipHeader, { method, url: req.url });
+  parts.remoteAddr = remoteAddrOf(req.remoteAddr);
+  return parts;
+}
+
+/** `fetchRequestOf` for the fast check. */
+function fetchPartsOf(request, options, ipHeader) {
+  if (request === null || typeof request !== "object" || typeof request.url !== "string") {
+    throw new TypeError("checkRequest: expected a Fetch API Request");
+  }
+  const parts = { method: request.method ?? "GET", url: request.url };
+  const headers = request.headers;
+  if (typeof Headers === "function" && headers instanceof Headers) pickFetchHeaders(headers, ipHeader, parts);
+  else pickHeaders(headers, ipHeader, parts);
+  parts.remoteAddr = remoteAddrOf(options.remoteAddr);
+  return parts;
 }
 
 function fetchRequestOf(request, options) {

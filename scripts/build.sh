@@ -45,7 +45,7 @@ build_flavor() {
 build_flavor full scopegate_wasm
 build_flavor edge scopegate_edge_wasm
 
-cp js/api.js js/scopegate.js js/scopegate.d.ts js/edge.js js/edge.d.ts js/cli.js README.md "$out/"
+cp js/api.js js/fast.js js/scopegate.js js/scopegate.d.ts js/edge.js js/edge.d.ts js/cli.js README.md "$out/"
 chmod +x "$out/cli.js"
 
 # package.json: name, version, description and license from Cargo.toml.

@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::bundle::DELTA_SLOT;
 use crate::decision::{Effect, Reason, TokenSummary};
 use crate::directory::{Level, ResourceKind};
 use crate::engine::Engine;
@@ -174,22 +175,25 @@ pub(crate) fn encode(
     text: &mut [u8; TEXT_LEN],
 ) -> u32 {
     let mut code = reason_index(verdict.reason()) | (effect_code(verdict.effect) << EFFECT_SHIFT);
+    if let Some(token) = &verdict.token {
+        let Some(slot) = token.slot() else {
+            return FULL;
+        };
+        code |= HAS_TOKEN;
+        // The slot's bits as they are (a delta's slots have bit 31 set): read back unsigned.
+        if let Some(s) = out.get_mut(SLOT) {
+            *s = i32::from_ne_bytes(slot.to_ne_bytes());
+        }
+        if verdict.granted {
+            code |= HAS_GRANTED;
+        }
+    }
     let mut text_at = 0usize;
     let mut put = |slot: usize, value: usize| {
         if let Some(s) = out.get_mut(slot) {
             *s = i32::try_from(value).unwrap_or(-1);
         }
     };
-    if let Some(token) = &verdict.token {
-        let Some(slot) = token.slot() else {
-            return FULL;
-        };
-        code |= HAS_TOKEN;
-        put(SLOT, slot as usize);
-        if verdict.granted {
-            code |= HAS_GRANTED;
-        }
-    }
     if let Some(p) = verdict.policy {
         code |= HAS_POLICY;
         put(POLICY, policy_index(verdict, p));
@@ -354,6 +358,9 @@ pub(crate) fn constants(engine: &Engine) -> String {
         bundle_expired: Option<String>,
         reasons: Vec<&'static str>,
         client_ip_header: &'static str,
+        /// Whether the tokens can be named by slot (a bundle's): else every decision about a
+        /// token takes the full path.
+        fast: bool,
     }
     let access = ACCESS_MODES
         .iter()
@@ -367,6 +374,7 @@ pub(crate) fn constants(engine: &Engine) -> String {
         bundle_expired: s.expires_at.map(|at| Stop::BundleExpired(at).message(&scene)),
         reasons: Reason::ALL.iter().map(|r| r.code()).collect(),
         client_ip_header: s.meta.network.client_ip_header.name(),
+        fast: s.tokens.is_empty() || s.tokens.at_slot(0).is_some() || s.tokens.at_slot(DELTA_SLOT).is_some(),
     })
 }
 

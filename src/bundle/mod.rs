@@ -37,6 +37,7 @@ pub use stream::BundleBuilder;
 
 pub(crate) use pack::{digest_order, split_digest};
 pub(crate) use record::{Packed, PackedNets, PackedScopes};
+pub(crate) use tokens::DELTA_SLOT;
 
 /// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
 /// deltas), the base bundle (its bytes back the token lookups), and the applied delta.
