@@ -258,9 +258,17 @@ fn child(path: &str, n: usize) {
         allowed += usize::from(engine.check(r, now).allow);
     }
     let check = started.elapsed() / checks as u32;
+    let parts: Vec<_> = requests.iter().map(Request::parts).collect();
+    let started = Instant::now();
+    let mut decided = 0usize;
+    for p in &parts {
+        decided += usize::from(engine.decide(p, now).allow());
+    }
+    let decide = started.elapsed() / checks as u32;
+    assert_eq!(decided, allowed, "decide and check agree");
     println!(
-        "  load: verify+layout {} (inspect), Engine::load {}; lookup {} ns hit, {} ns miss; check {:.2} µs ({} of {} allowed)",
-        ms(verify), ms(load), lookup.as_nanos(), miss.as_nanos(), check.as_secs_f64() * 1e6, allowed, checks
+        "  load: verify+layout {} (inspect), Engine::load {}; lookup {} ns hit, {} ns miss; check {:.2} µs, decide {:.2} µs ({} of {} allowed)",
+        ms(verify), ms(load), lookup.as_nanos(), miss.as_nanos(), check.as_secs_f64() * 1e6, decide.as_secs_f64() * 1e6, allowed, checks
     );
     println!(
         "  memory: RSS {:.1} MiB before, +{:.1} MiB after reading the bytes, +{:.1} MiB more after load (bundle {:.1} MiB, {} tokens)",

@@ -138,6 +138,7 @@ pub(crate) const OVERRIDE_SHIFT: u32 = 4; // 3 bits, `METHOD_OVERRIDE_HEADERS` o
 
 /// Decides the request in the request area (`lens`: method, URL, `Authorization`, client-IP
 /// header value, peer address, in bytes, back to back) into the result area; returns the code.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn check(engine: &Engine, areas: &mut Areas, lens: [usize; 5], flags: u32, now: Timestamp) -> u32 {
     let Areas { request, out, text } = areas;
     let mut parts = [""; 5];
@@ -167,6 +168,7 @@ pub(crate) fn check(engine: &Engine, areas: &mut Areas, lens: [usize; 5], flags:
 }
 
 /// The verdict as numbers (see the module's documentation); the code is also `out[0]`.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn encode(
     verdict: &Verdict<'_>,
     url: &str,
@@ -270,6 +272,7 @@ pub(crate) fn encode(
 }
 
 /// Copies `bytes` into `text` at `at`; the end, or `None` when it does not fit.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn copy(text: &mut [u8; TEXT_LEN], at: usize, bytes: &[u8]) -> Option<usize> {
     let end = at.checked_add(bytes.len())?;
     text.get_mut(at..end)?.copy_from_slice(bytes);
@@ -299,10 +302,12 @@ impl std::fmt::Write for TextWriter<'_> {
     }
 }
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn reason_index(reason: Reason) -> u32 {
     Reason::ALL.iter().position(|&r| r == reason).and_then(|i| u32::try_from(i).ok()).unwrap_or(0)
 }
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn effect_code(effect: Effect) -> u32 {
     match effect {
         Effect::Allow => 0,
@@ -312,12 +317,14 @@ fn effect_code(effect: Effect) -> u32 {
 }
 
 /// The index of a policy: its position in the listed ones, or their count for the default.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn policy_index(verdict: &Verdict<'_>, policy: &crate::policy::Policy) -> usize {
     let policies = &verdict.snapshot.meta.policies;
     policies.listed.iter().position(|p| std::ptr::eq(p, policy)).unwrap_or(policies.listed.len())
 }
 
 /// Where the verdict's message comes from, and its parameter.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn message_kind(verdict: &Verdict<'_>) -> (MessageKind, usize) {
     let stop = verdict.stop;
     if let Some(i) = CONSTANT_STOPS.iter().position(|s| *s == stop) {

@@ -37,6 +37,7 @@ pub enum ResourceKey {
 impl ResourceKey {
     /// The workspace this resource lies in.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn workspace(&self) -> &str {
         match self {
             ResourceKey::Workspace { workspace }
@@ -97,6 +98,7 @@ pub enum ResourceRef<'a> {
 impl<'a> ResourceRef<'a> {
     /// The workspace this resource lies in.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn workspace(&self) -> &'a str {
         match *self {
             ResourceRef::Workspace(w) | ResourceRef::Project(w, _) | ResourceRef::Repository(w, _) => w,
@@ -197,6 +199,7 @@ pub struct Principal {
 impl Principal {
     /// Whether the principal may act at all.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn is_active(&self) -> bool {
         self.status == PrincipalStatus::Active
     }
@@ -204,6 +207,7 @@ impl Principal {
     /// Whether `name` (a Basic username) names this principal: its id, its email (any case) or
     /// its Bitbucket username.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn answers_to(&self, name: &str) -> bool {
         self.id == name
             || self.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(name))
@@ -212,6 +216,7 @@ impl Principal {
 
     /// Whether the principal is in a group of `groups` (`*` is everyone).
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn in_any(&self, groups: &[String]) -> bool {
         groups.iter().any(|g| g == "*" || self.groups.contains(g))
     }
@@ -238,6 +243,7 @@ struct Index {
 
 /// FNV-1a over the ASCII-lower-cased bytes of a repository's workspace and slug: Bitbucket
 /// compares them without case.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn folded_hash(workspace: &str, slug: &str) -> u64 {
     let step = |h: u64, b: u8| (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3);
     let h = workspace.bytes().fold(0xcbf2_9ce4_8422_2325, step);
@@ -262,12 +268,14 @@ impl Directory {
 
     /// A principal by id.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn principal(&self, id: &str) -> Option<&Principal> {
         self.index.principals.get(id).and_then(|&i| self.principals.get(i))
     }
 
     /// A repository by workspace and slug (case-insensitive, as Bitbucket slugs are).
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn repository(&self, workspace: &str, slug: &str) -> Option<&Repository> {
         let hash = folded_hash(workspace, slug);
         let index = &self.index.repositories;
@@ -307,6 +315,7 @@ impl Directory {
     }
 
     /// [`Directory::contains`] over borrowed names.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn encloses(&self, outer: ResourceRef<'_>, inner: ResourceRef<'_>) -> bool {
         if !outer.workspace().eq_ignore_ascii_case(inner.workspace()) {
             return false;
@@ -330,6 +339,7 @@ impl Directory {
     }
 
     /// [`Directory::level_on`] over borrowed names.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn level_at(&self, principal: &Principal, resource: ResourceRef<'_>) -> Option<Level> {
         principal
             .permissions
@@ -346,6 +356,7 @@ impl Directory {
     }
 
     /// [`Directory::is_public`] over borrowed names.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn public(&self, resource: ResourceRef<'_>) -> bool {
         match resource {
             ResourceRef::Repository(workspace, slug) => self.repository(workspace, slug).is_some_and(|r| r.public),

@@ -1,5 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// The request path is optimised for speed inside the size-optimised edge .wasm, function by
+// function, where the toolchain has the attribute (scripts/lib.sh sets the cfg and the inline
+// threshold it needs to take effect).
+#![cfg_attr(scopegate_speed, feature(optimize_attribute))]
 //!
 //! # Organization
 //!

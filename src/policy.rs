@@ -69,6 +69,7 @@ impl Default for Policy {
 impl Policy {
     /// Whether the policy names this principal or one of its groups.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn applies_to(&self, principal: &Principal) -> bool {
         self.members.principals.iter().any(|p| p == &principal.id)
             || self.members.groups.iter().any(|g| principal.groups.contains(g))
@@ -76,6 +77,7 @@ impl Policy {
 
     /// Whether `ip` may use credentials under this policy.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn allows_ip(&self, ip: Option<IpAddr>) -> bool {
         ip_allowed(&self.ip_allowlist, ip)
     }
@@ -84,6 +86,7 @@ impl Policy {
 /// Whether `ip` is inside `allowlist` (empty: anything). An unknown client IP is outside any
 /// non-empty list: fail closed. IPv4-mapped IPv6 addresses count as their IPv4 address.
 #[must_use]
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub fn ip_allowed(allowlist: &[IpNet], ip: Option<IpAddr>) -> bool {
     if allowlist.is_empty() {
         return true;
@@ -96,6 +99,7 @@ pub fn ip_allowed(allowlist: &[IpNet], ip: Option<IpAddr>) -> bool {
 
 /// `::ffff:1.2.3.4` is `1.2.3.4`.
 #[must_use]
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -113,6 +117,7 @@ pub struct Policies {
 impl Policies {
     /// The first listed policy that names the principal or one of its groups, else the default.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn for_principal(&self, principal: Option<&Principal>) -> &Policy {
         principal.and_then(|p| self.listed.iter().find(|policy| policy.applies_to(p))).unwrap_or(&self.default)
     }

@@ -41,10 +41,12 @@ pub(crate) struct Dict<'a> {
 }
 
 impl<'a> Dict<'a> {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn str(&self, i: usize) -> Option<&'a str> {
         std::str::from_utf8(self.tables.strings.get(self.bytes, i)?).ok()
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn resource(&self, i: usize) -> Option<ResourceRef<'a>> {
         let mut r = Reader::new(self.tables.resources.get(self.bytes, i)?);
         let kind = r.u8()?;
@@ -59,6 +61,7 @@ impl<'a> Dict<'a> {
     }
 
     /// A scope set's entry, checked: every element a string of the table, nothing after them.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn scope_set(&self, i: usize) -> Option<&'a [u8]> {
         let entry = self.tables.scope_sets.get(self.bytes, i)?;
         let mut r = Reader::new(entry);
@@ -74,6 +77,7 @@ impl<'a> Dict<'a> {
     }
 
     /// An IP list's entry, checked: every element an address and a prefix length that fits it.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn ip_list(&self, i: usize) -> Option<&'a [u8]> {
         let entry = self.tables.ip_lists.get(self.bytes, i)?;
         let mut r = Reader::new(entry);
@@ -88,6 +92,7 @@ impl<'a> Dict<'a> {
     }
 }
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn next_net(r: &mut Reader<'_>) -> Option<IpNet> {
     let addr = match r.u8()? {
         4 => IpAddr::V4(Ipv4Addr::from(r.array::<4>()?)),
@@ -107,6 +112,7 @@ pub(crate) struct PackedScopes<'a> {
 
 impl<'a> Iterator for PackedScopes<'a> {
     type Item = &'a str;
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn next(&mut self) -> Option<&'a str> {
         self.left = self.left.checked_sub(1)?;
         self.dict.str(self.reader.varint_usize()?)
@@ -122,6 +128,7 @@ pub(crate) struct PackedNets<'a> {
 
 impl Iterator for PackedNets<'_> {
     type Item = IpNet;
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn next(&mut self) -> Option<IpNet> {
         self.left = self.left.checked_sub(1)?;
         next_net(&mut self.reader)
@@ -149,12 +156,14 @@ pub(crate) struct Packed<'a> {
 }
 
 impl<'a> Packed<'a> {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn scopes(&self) -> PackedScopes<'a> {
         let mut reader = Reader::new(self.scope_set);
         let left = reader.varint_usize().unwrap_or(0);
         PackedScopes { dict: self.dict, reader, left }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn allowed_ips(&self) -> PackedNets<'a> {
         let mut reader = Reader::new(self.ip_list.unwrap_or_default());
         let left = reader.varint_usize().unwrap_or(0);
@@ -182,22 +191,18 @@ impl<'a> Packed<'a> {
 }
 
 /// Skips one record: reads just enough to find where the next one starts.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn skip_record(r: &mut Reader<'_>) -> Option<()> {
     let head = r.u8()?;
     r.bytes()?;
     if head & LABEL != 0 {
         r.bytes()?;
     }
-    for _ in 0..7 {
-        r.varint()?;
-    }
-    if head & REVOKED != 0 {
-        r.varint()?;
-    }
-    Some(())
+    r.skip_varints(if head & REVOKED != 0 { 8 } else { 7 })
 }
 
 /// Reads one record in place; `None` for anything malformed (the lookup then fails closed).
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn read_record<'a>(r: &mut Reader<'a>, dict: &Dict<'a>, slot: u32) -> Option<Packed<'a>> {
     let head = r.u8()?;
     if head & 0x80 != 0 {

@@ -15,6 +15,7 @@ use crate::token::{TokenRecord, TokenView};
 pub(crate) const DELTA_SLOT: u32 = 1 << 31;
 
 /// The first [`PREFIX_LEN`] bytes of a digest.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn prefix_of(digest: &[u8; 32]) -> Prefix {
     let mut p = [0u8; PREFIX_LEN];
     p.copy_from_slice(digest.get(..PREFIX_LEN).unwrap_or(&[0u8; PREFIX_LEN]));
@@ -39,6 +40,7 @@ pub(crate) struct PrefixArray {
 }
 
 impl PrefixArray {
+    #[inline(always)]
     pub(crate) fn get<'a>(&self, bytes: &'a [u8], i: usize) -> Option<&'a [u8]> {
         if i >= self.count {
             return None;
@@ -48,6 +50,7 @@ impl PrefixArray {
     }
 
     /// The first 8 bytes, big-endian: ordered like the prefixes themselves.
+    #[inline(always)]
     fn key(slot: &[u8]) -> u64 {
         slot.get(..8).and_then(|s| s.try_into().ok()).map_or(0, u64::from_be_bytes)
     }
@@ -55,6 +58,7 @@ impl PrefixArray {
     /// The index of `prefix`. Interpolation search while the range is large (SHA-256 digests
     /// are uniform, so a handful of probes land next to the target), then binary search; both
     /// are bounded (at most 8 interpolation steps, then `log2(count)` halvings).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn find(&self, bytes: &[u8], prefix: &Prefix) -> Option<usize> {
         let target = Self::key(prefix);
         let (mut lo, mut hi) = (0usize, self.count);
@@ -116,6 +120,7 @@ impl BundleTokens {
         BundleTokens { slot_bit: DELTA_SLOT, ..self }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn prefixes(&self) -> PrefixArray {
         PrefixArray { start: self.layout.prefixes, count: self.layout.count }
     }
@@ -129,6 +134,7 @@ impl BundleTokens {
         &self.bytes
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn dict(&self) -> Dict<'_> {
         Dict { bytes: &self.bytes, tables: &self.layout }
     }
@@ -140,6 +146,7 @@ impl BundleTokens {
 
     /// The record at `index`, read in place: its block's offset, then skip to it (at most
     /// `BLOCK - 1` skips).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn view_at(&self, index: usize) -> Option<TokenView<'_>> {
         if index >= self.layout.count {
             return None;
@@ -174,6 +181,7 @@ impl BundleTokens {
 }
 
 impl TokenSource for BundleTokens {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
         // NOTE: a 128-bit prefix match is the match: finding another secret whose SHA-256
         // shares 128 bits with a listed digest is a second-preimage search of about 2^128 work.
@@ -183,6 +191,7 @@ impl TokenSource for BundleTokens {
         }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn at_slot(&self, slot: u32) -> Option<TokenView<'_>> {
         (slot & DELTA_SLOT == self.slot_bit).then(|| self.view_at((slot & !DELTA_SLOT) as usize)).flatten()
     }
@@ -229,6 +238,7 @@ impl OverlayTokens {
 }
 
 impl TokenSource for OverlayTokens {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
         let prefix = prefix_of(digest);
         if let Some(index) = self.delta.prefixes().find(self.delta.bytes(), &prefix) {
@@ -240,6 +250,7 @@ impl TokenSource for OverlayTokens {
         self.base.view(digest)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn at_slot(&self, slot: u32) -> Option<TokenView<'_>> {
         if slot & DELTA_SLOT == 0 {
             self.base.at_slot(slot)
@@ -307,6 +318,7 @@ impl PrefixTokens {
 }
 
 impl TokenSource for PrefixTokens {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn view(&self, digest: &[u8; 32]) -> Result<Option<TokenView<'_>>, Unreadable> {
         // Like a bundle lookup: found by prefix (`lookup` gives the record the digest asked for).
         Ok(self.by_prefix.get(&prefix_of(digest)).map(TokenView::record))

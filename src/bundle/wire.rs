@@ -10,6 +10,7 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline(always)]
     pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, pos: 0 }
     }
@@ -22,12 +23,14 @@ impl<'a> Reader<'a> {
         self.bytes.len().saturating_sub(self.pos)
     }
 
+    #[inline(always)]
     pub(crate) fn u8(&mut self) -> Option<u8> {
         let b = *self.bytes.get(self.pos)?;
         self.pos = self.pos.checked_add(1)?;
         Some(b)
     }
 
+    #[inline(always)]
     pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let out = self.bytes.get(self.pos..end)?;
@@ -56,7 +59,40 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned LEB128 varint of at most 10 bytes; overlong or overflowing ones are `None`.
+    // NOTE: inlined, with a one-byte fast path: most varints of a record are one byte, and the
+    // size-optimised edge build would otherwise make each one a call.
+    #[inline(always)]
     pub(crate) fn varint(&mut self) -> Option<u64> {
+        let first = *self.bytes.get(self.pos)?;
+        if first < 0x80 {
+            self.pos += 1;
+            return Some(u64::from(first));
+        }
+        self.varint_long()
+    }
+
+    /// Skips `count` varints, refusing what [`Reader::varint`] refuses (more than 10 bytes, or
+    /// a tenth byte over 1), without computing their values.
+    #[inline(always)]
+    pub(crate) fn skip_varints(&mut self, count: usize) -> Option<()> {
+        for _ in 0..count {
+            let mut n = 0u8;
+            loop {
+                let b = *self.bytes.get(self.pos)?;
+                self.pos += 1;
+                n += 1;
+                if n == 10 && b > 1 {
+                    return None;
+                }
+                if b < 0x80 {
+                    break;
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn varint_long(&mut self) -> Option<u64> {
         let mut value: u64 = 0;
         for shift in (0..70).step_by(7) {
             let b = self.u8()?;
@@ -73,11 +109,13 @@ impl<'a> Reader<'a> {
     }
 
     /// A varint that must fit a `usize`.
+    #[inline(always)]
     pub(crate) fn varint_usize(&mut self) -> Option<usize> {
         usize::try_from(self.varint()?).ok()
     }
 
     /// A length-prefixed byte string.
+    #[inline(always)]
     pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.varint_usize()?;
         self.take(n)
@@ -112,6 +150,7 @@ pub(crate) fn unzigzag(v: u64) -> i64 {
 }
 
 /// A little-endian `u32` at `at` in `bytes`.
+#[inline(always)]
 pub(crate) fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     let end = at.checked_add(4)?;
     bytes.get(at..end)?.try_into().ok().map(u32::from_le_bytes)
@@ -166,6 +205,7 @@ impl Table {
     }
 
     /// Entry `i`, or `None` when out of range.
+    #[inline(always)]
     pub(crate) fn get<'a>(&self, bytes: &'a [u8], i: usize) -> Option<&'a [u8]> {
         if i >= self.count {
             return None;
@@ -216,6 +256,28 @@ mod tests {
         assert_eq!(Reader::new(&[0xff; 11]).varint(), None);
         assert_eq!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]).varint(), None);
         assert_eq!(Reader::new(&[0x80]).varint(), None);
+    }
+
+    #[test]
+    fn skipping_refuses_what_reading_refuses() {
+        let cases: [&[u8]; 7] = [
+            &[0x00],
+            &[0x7f, 0x80, 0x01],
+            &[0xff; 11],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x05],
+            &[0x80],
+            &[],
+        ];
+        for bytes in cases {
+            for count in 0..4 {
+                let mut read = Reader::new(bytes);
+                let by_reading = (0..count).try_for_each(|_| read.varint().map(|_| ())).map(|()| read.remaining());
+                let mut skip = Reader::new(bytes);
+                let by_skipping = skip.skip_varints(count).map(|()| skip.remaining());
+                assert_eq!(by_skipping, by_reading, "{bytes:?} x{count}");
+            }
+        }
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub(crate) const BASIC_BUF: usize = 768;
 
 /// Reads the `Authorization` header.
 #[must_use]
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub fn parse(authorization: Authorization<'_>) -> Credential<'_> {
     let value = match authorization {
         Authorization::None => return Credential::None,
@@ -72,6 +73,7 @@ pub(crate) enum BasicText<'b> {
 
 impl BasicText<'_> {
     /// `(username, secret)`.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn split(&self) -> Result<(&str, &str), &'static str> {
         let text = match self {
             BasicText::Stack(t) => t,
@@ -86,6 +88,7 @@ impl BasicText<'_> {
 
 /// Decodes the base64 text of Basic credentials into `buf` when it fits: no allocation for
 /// credentials of usual length.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn basic<'b>(encoded: &str, buf: &'b mut [u8; BASIC_BUF]) -> Result<BasicText<'b>, &'static str> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
     const BAD: &str = "Basic credentials are not valid base64";

@@ -105,6 +105,7 @@ pub(crate) struct Scene<'v> {
 }
 
 impl Stop<'_> {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn reason(&self) -> Reason {
         match self {
             Stop::Ok => Reason::Ok,
@@ -228,6 +229,7 @@ pub struct Verdict<'a> {
 
 impl<'a> Verdict<'a> {
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn reason(&self) -> Reason {
         self.stop.reason()
     }
@@ -242,11 +244,13 @@ impl<'a> Verdict<'a> {
         self.effect == Effect::Allow
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn route_view(&self) -> Option<RouteView<'a>> {
         self.route.and_then(|hit| self.snapshot.profile.route(hit.route))
     }
 
     /// The resource the request addresses, as the matched route reads it.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn resource(&self) -> Option<ResourceRef<'_>> {
         let path = self.path.as_ref()?;
         self.route?.resource?.of(&path.joined)
@@ -281,6 +285,7 @@ impl<'a> Verdict<'a> {
 }
 
 /// Decides `request` against `snapshot` at `now`; with `steps`, records the trace.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn decide<'a>(
     snapshot: &'a Snapshot,
     request: &RequestParts<'a>,
@@ -369,6 +374,7 @@ enum Clock {
 type Step_<'a, T> = Result<T, Stop<'a>>;
 
 impl<'a, 'r> Context<'a, 'r> {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn new(snapshot: &'a Snapshot, request: &'r RequestParts<'a>, now: Timestamp) -> Context<'a, 'r> {
         Context {
             snapshot,
@@ -384,6 +390,7 @@ impl<'a, 'r> Context<'a, 'r> {
         }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn finish(self, stop: Stop<'a>, trace: &mut Trace<'_>) -> Verdict<'a> {
         let reason = stop.reason();
         let mut effect = reason.effect();
@@ -411,10 +418,12 @@ impl<'a, 'r> Context<'a, 'r> {
         Scene { profile: &self.snapshot.profile, route: self.route_view(), resource: self.resource() }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn route_view(&self) -> Option<RouteView<'a>> {
         self.route.and_then(|hit| self.snapshot.profile.route(hit.route))
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn resource(&self) -> Option<ResourceRef<'_>> {
         let path = self.path.as_ref()?;
         self.route?.resource?.of(&path.joined)
@@ -425,6 +434,7 @@ impl<'a, 'r> Context<'a, 'r> {
         stop.message(&self.scene())
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn pipeline(&mut self, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         self.freshness(Clock::Live, trace)?;
         self.client_ip(trace);
@@ -462,6 +472,7 @@ impl<'a, 'r> Context<'a, 'r> {
     }
 
     /// From a presented secret on: format, lookup, and everything after.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn with_secret(&mut self, secret: &str, basic_user: Option<&str>, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         let format = token_format(secret, trace)?;
         let token = self.lookup(secret, format, basic_user, trace)?;
@@ -469,6 +480,7 @@ impl<'a, 'r> Context<'a, 'r> {
     }
 
     /// Everything after the credential names a token: state, principal, policy, route, scopes.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn after_lookup(&mut self, token: TokenView<'a>, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         self.token = Some(token);
         let principal = self.principal_of(&token);
@@ -483,6 +495,7 @@ impl<'a, 'r> Context<'a, 'r> {
         self.permission_check(&token, principal, &route, satisfied, trace)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn freshness(&self, clock: Clock, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         let issued = self.snapshot.meta.issued_at;
         if clock == Clock::Live && self.now < issued.plus(-CLOCK_SKEW_SECONDS) {
@@ -509,6 +522,7 @@ impl<'a, 'r> Context<'a, 'r> {
         }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn client_ip(&mut self, trace: &mut Trace<'_>) {
         let (ip, source) = client_ip::resolve(&self.snapshot.meta.network, self.request, self.request.remote_addr);
         self.client_ip = ip;
@@ -523,6 +537,7 @@ impl<'a, 'r> Context<'a, 'r> {
 
     /// The method and the URL, read the one way the origin reads them; anything that could be
     /// read two ways (or make the origin serve another method) is refused before any lookup.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn request_step(&mut self, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         let method = self.request.method;
         if method.is_empty() || method.len() > 16 || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -553,6 +568,7 @@ impl<'a, 'r> Context<'a, 'r> {
     }
 
     /// No credentials: only a read of a public repository gets through.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn anonymous(&mut self, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         self.route = self.match_route();
         if let Some(route) = self.route_view() {
@@ -582,6 +598,7 @@ impl<'a, 'r> Context<'a, 'r> {
         Err(Stop::NoCredentials)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn lookup(
         &mut self,
         secret: &str,
@@ -628,6 +645,7 @@ impl<'a, 'r> Context<'a, 'r> {
     }
 
     /// A Basic secret that is no known token is a password: the engine never sees those.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn password<T>(&mut self, user: &str, trace: &mut Trace<'_>) -> Step_<'a, T> {
         let dir = &self.snapshot.meta.directory;
         let principal = dir.principals.iter().find(|p| p.answers_to(user));
@@ -643,10 +661,12 @@ impl<'a, 'r> Context<'a, 'r> {
         }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn principal_of(&self, token: &TokenView<'_>) -> Option<&'a Principal> {
         token.principal().and_then(|id| self.snapshot.meta.directory.principal(id))
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn token_state(&self, token: &TokenView<'_>, policy: &'a Policy, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         let now = self.now;
         let created = token.created_at();
@@ -673,6 +693,7 @@ impl<'a, 'r> Context<'a, 'r> {
         verdict
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn principal_step(
         &self,
         token: &TokenView<'_>,
@@ -696,6 +717,7 @@ impl<'a, 'r> Context<'a, 'r> {
         verdict
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn policy_gates(&self, token: &TokenView<'_>, policy: &'a Policy, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         let client_ip = self.client_ip;
         let verdict = if let Err(blocked) = kind_gate(token.kind(), policy) {
@@ -715,11 +737,13 @@ impl<'a, 'r> Context<'a, 'r> {
     }
 
     /// The route of the request the request step read (none before it).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn match_route(&self) -> Option<Hit> {
         let target = self.target?;
         self.snapshot.profile.find(self.request.method, self.path.as_ref()?, target.query)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn route_step(&mut self, trace: &mut Trace<'_>) -> Step_<'a, RouteView<'a>> {
         self.route = self.match_route();
         let Some(route) = self.route_view() else {
@@ -743,6 +767,7 @@ impl<'a, 'r> Context<'a, 'r> {
 
     /// The set of scopes that satisfied the route, as scope indexes (`None` for an access-mode
     /// token without scopes).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn scope_check(
         &mut self,
         token: &TokenView<'_>,
@@ -750,7 +775,6 @@ impl<'a, 'r> Context<'a, 'r> {
         trace: &mut Trace<'_>,
     ) -> Step_<'a, Option<&'a [u32]>> {
         let profile = &self.snapshot.profile;
-        let granted = profile.bits(token.scopes());
         self.granted = true;
         if let Some(access) = token.access() {
             // A coarse mode stands for the scopes of its level, judged by what the route needs
@@ -780,7 +804,7 @@ impl<'a, 'r> Context<'a, 'r> {
                 return Ok(None);
             }
         }
-        let satisfied = profile.satisfied(route, &granted);
+        let satisfied = profile.satisfied(route, token.scopes());
         trace.step("scope", satisfied.is_some(), || match satisfied {
             Some(set) => format!("granted scopes cover [{}]", profile.names_of(set).join(", ")),
             None => format!(
@@ -795,6 +819,7 @@ impl<'a, 'r> Context<'a, 'r> {
         }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn resource_check(&self, token: &TokenView<'a>, trace: &mut Trace<'_>) -> Step_<'a, ()> {
         let Some(bound) = token.resource() else {
             trace.step("resource", true, || "the token is not bound to a resource".into());
@@ -813,6 +838,7 @@ impl<'a, 'r> Context<'a, 'r> {
         }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn permission_check(
         &self,
         token: &TokenView<'_>,
@@ -885,6 +911,7 @@ impl<'a, 'r> Context<'a, 'r> {
 
 /// Kinds a policy blocks: API tokens (user API tokens and personal access tokens), app
 /// passwords. Shared by requests and by token creation (`canCreateToken`).
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn kind_gate(kind: TokenKind, policy: &Policy) -> Result<(), Stop<'_>> {
     if policy.api_tokens == Switch::Block && matches!(kind, TokenKind::ApiToken | TokenKind::PersonalAccessToken) {
         Err(Stop::ApiTokensBlocked(policy))
@@ -897,6 +924,7 @@ pub(crate) fn kind_gate(kind: TokenKind, policy: &Policy) -> Result<(), Stop<'_>
 
 /// Whether `ip` is inside the list `nets` (empty: anything); an unknown client address is
 /// outside any non-empty list. See [`crate::policy::ip_allowed`].
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn ip_allowed(nets: impl Iterator<Item = IpNet>, ip: Option<IpAddr>) -> bool {
     let mut nets = nets.peekable();
     if nets.peek().is_none() {
@@ -908,6 +936,7 @@ fn ip_allowed(nets: impl Iterator<Item = IpNet>, ip: Option<IpAddr>) -> bool {
     nets.any(|net| net.contains(&ip))
 }
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn token_format<'a>(secret: &str, trace: &mut Trace<'_>) -> Step_<'a, TokenFormat> {
     let format = parse_prefix(secret);
     trace.step("token_format", format != TokenFormat::BadChecksum, || match format {

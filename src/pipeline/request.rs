@@ -139,6 +139,7 @@ impl Request {
 
     /// The method-override header this request carries, if any (see [`METHOD_OVERRIDE_HEADERS`]).
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn method_override(&self) -> Option<&'static str> {
         METHOD_OVERRIDE_HEADERS.into_iter().find(|name| self.headers.get(name).is_some())
     }
@@ -192,6 +193,7 @@ pub enum Authorization<'a> {
 
 impl<'a> RequestParts<'a> {
     /// A request from the values the pipeline reads (see [`PartHeaders::Picked`]).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn picked(
         method: &'a str,
         url: &'a str,
@@ -203,6 +205,7 @@ impl<'a> RequestParts<'a> {
         RequestParts { method, url, remote_addr, headers: PartHeaders::Picked { authorization, client_ip, overrides } }
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn authorization(&self) -> Authorization<'a> {
         match self.headers {
             PartHeaders::All(headers) => {
@@ -218,6 +221,7 @@ impl<'a> RequestParts<'a> {
     }
 
     /// The method-override header the request carries, if any.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn method_override(&self) -> Option<&'static str> {
         match self.headers {
             PartHeaders::All(headers) => METHOD_OVERRIDE_HEADERS.into_iter().find(|name| headers.get(name).is_some()),
@@ -228,6 +232,7 @@ impl<'a> RequestParts<'a> {
     }
 
     /// The values of the client-IP header `name` (the network's), in order.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn values(&self, name: &'static str) -> Values<'a> {
         match self.headers {
             PartHeaders::All(headers) => Values::All(headers.0.iter(), name),
@@ -244,6 +249,7 @@ pub(crate) enum Values<'a> {
 
 impl<'a> Iterator for Values<'a> {
     type Item = &'a str;
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn next(&mut self) -> Option<&'a str> {
         match self {
             Values::All(pairs, name) => pairs.find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()),
@@ -269,6 +275,7 @@ pub struct Target<'a> {
     pub query: Option<&'a str>,
 }
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
     if url.len() > MAX_URL_LEN {
         return Err("the URL is longer than 16384 bytes");
@@ -299,6 +306,7 @@ pub(crate) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
 }
 
 /// The text after `http://` or `https://` (scheme in any case), or `None` for origin-form.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn absolute(url: &str) -> Option<&str> {
     ["http://", "https://"].into_iter().find_map(|scheme| {
         let head = url.get(..scheme.len())?;
@@ -311,6 +319,7 @@ fn absolute(url: &str) -> Option<&str> {
 /// (no IDNA `xn--` labels to decode, and a name ending in a number must be a dotted-quad IPv4
 /// address), or a bracketed IPv6 address. No `\\` (a WHATWG parser reads it as `/`), no `%`
 /// (hosts are percent-decoded). The port is digits up to 65535.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn check_authority(authority: &str) -> Result<(), &'static str> {
     const BAD: &str = "the URL's host is not one a standard URL parser reads the same way";
     if authority.contains(['\\', '%']) {
@@ -347,6 +356,7 @@ fn check_authority(authority: &str) -> Result<(), &'static str> {
 }
 
 /// A host name both readings agree on (see [`check_authority`]).
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn host_ok(host: &str) -> bool {
     let name = host.strip_suffix('.').unwrap_or(host);
     let labels = || name.split('.');
@@ -377,6 +387,7 @@ fn host_ok(host: &str) -> bool {
 /// A path that names one thing, read the same by the gate and the origin. The router reads
 /// paths with the same rules ([`crate::profile::decode_path`]); the checks before it only say
 /// which rule a path breaks.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn check_path(path: &str) -> Result<(), &'static str> {
     let has = |escape: &[u8]| path.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(escape));
     let segments = || path.split('/').skip(1);

@@ -176,6 +176,7 @@ pub(crate) fn level_code(level: Option<Level>) -> u8 {
     }
 }
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn level_of(code: u8) -> Option<Level> {
     match code {
         1 => Some(Level::Read),
@@ -190,15 +191,18 @@ pub(crate) fn level_of(code: u8) -> Option<Level> {
 
 impl Flat {
     /// The text of a run; empty for a run outside the text (never after [`Flat::check`]).
+    #[inline(always)]
     pub(crate) fn str(&self, run: Run) -> &str {
         self.text.get(run.range()).unwrap_or_default()
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn route(&self, i: usize) -> Option<&FRoute> {
         self.routes.get(i)
     }
 
     /// The sets of requirement `i`: each a slice of scope indexes.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn requirement(&self, i: u32) -> impl Iterator<Item = &[u32]> + '_ {
         let sets = self.requirements.get(i as usize).and_then(|r| self.sets.get(r.range())).unwrap_or_default();
         sets.iter().map(|s| self.set_scopes.get(s.range()).unwrap_or_default())
@@ -381,11 +385,13 @@ pub(crate) struct Segments<'p> {
 }
 
 impl<'p> Segments<'p> {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn get(&self, i: usize) -> Option<&'p str> {
         let &(a, b) = self.bounds.get(i)?;
         self.path.get(usize::from(a)..usize::from(b))
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn len(&self) -> usize {
         self.bounds.len()
     }
@@ -393,11 +399,13 @@ impl<'p> Segments<'p> {
 
 impl Flat {
     /// The routes of the path (an index into `ends`), from `root`.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn find_end(&self, root: u32, segments: &Segments<'_>) -> Option<u32> {
         let mut visits = 0u32;
         self.walk(root, segments, 0, &mut visits)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn walk(&self, node: u32, segments: &Segments<'_>, pos: usize, visits: &mut u32) -> Option<u32> {
         *visits += 1;
         if *visits > MAX_VISITS {
@@ -425,6 +433,7 @@ impl Flat {
     }
 
     /// A parameter (or catch-all) taking `rest`, the segment after the parameter's prefix.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn wild(&self, w: &FWild, rest: &str, segments: &Segments<'_>, pos: usize, visits: &mut u32) -> Option<u32> {
         if w.catch_all {
             return (w.end != NONE).then_some(w.end);
@@ -583,6 +592,7 @@ impl Builder {
     }
 
     /// One requirement (`any_of`) as scope indexes; returns its number.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn requirement(&mut self, sets: &[Vec<usize>]) -> Result<u32, String> {
         let run = run32(self.flat.sets.len(), sets.len())?;
         for set in sets {
@@ -596,6 +606,7 @@ impl Builder {
         u32_of(self.flat.requirements.len() - 1)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn route(&mut self, r: &RouteInput<'_>) -> Result<(), String> {
         let method = self.text(&r.def.method)?;
         let path = self.text(&r.def.path)?;
@@ -670,6 +681,7 @@ impl Builder {
         Ok(c)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn wild(&mut self, node: u32, prefix: &str, catch_all: bool) -> Result<&mut BuildWild, String> {
         let n = self.nodes.get_mut(node as usize).ok_or("no such node")?;
         let at = match n.wilds.iter().position(|w| w.prefix == prefix) {

@@ -111,6 +111,7 @@ impl RouteMatch {
     /// What a request on this route needs whatever its scopes: the route's level and the least
     /// level of its scope sets. Anonymous reads and access modes are judged by it.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn floor(&self) -> Level {
         self.level.max(self.scope_floor)
     }
@@ -135,6 +136,7 @@ pub(crate) struct ResourceSpan {
 
 impl ResourceSpan {
     /// The resource named in `path` (the decoded path the span was taken from).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn of<'p>(&self, path: &'p str) -> Option<ResourceRef<'p>> {
         let part = |(a, b): (u16, u16)| path.get(usize::from(a)..usize::from(b));
         let workspace = part(self.workspace)?;
@@ -154,32 +156,39 @@ pub(crate) struct RouteView<'p> {
 }
 
 impl<'p> RouteView<'p> {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn template(&self) -> &'p str {
         self.profile.flat.str(self.route.path)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn level(&self) -> Level {
         flat::level_of(self.route.level).unwrap_or(Level::Admin)
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn scope_floor(&self) -> Level {
         flat::level_of(self.route.floor).unwrap_or(Level::Admin)
     }
 
     /// The route's level and the least level of its scope sets.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn floor(&self) -> Level {
         self.level().max(self.scope_floor())
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn method_reads(&self) -> bool {
         self.route.flags & flat::READS != 0
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn owner_check(&self) -> bool {
         self.route.flags & flat::OWNER_CHECK != 0
     }
 
     /// The scope sets of the route, as scope indexes.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn sets(&self) -> impl Iterator<Item = &'p [u32]> + 'p {
         self.profile.flat.requirement(self.route.requirement)
     }
@@ -248,6 +257,7 @@ pub(crate) fn check_scope_name(path: &str, name: &str) -> Result<(), Error> {
 }
 
 /// FNV-1a: scope names are short, and the table is rebuilt at every load.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn name_hash(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
@@ -259,6 +269,7 @@ pub(crate) struct ScopeBits {
 }
 
 impl ScopeBits {
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn has(&self, i: u32) -> bool {
         self.words.get((i / 64) as usize).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
@@ -269,6 +280,7 @@ impl Compiled {
         self.flat.scopes.get(i as usize).map_or("", |s| self.flat.str(s.name))
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn scope_index(&self, name: &str) -> Option<u32> {
         let mask = self.names.len().checked_sub(1)?;
         #[expect(clippy::cast_possible_truncation, reason = "masked to the table's length")]
@@ -284,6 +296,7 @@ impl Compiled {
         None
     }
 
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn row(&self, i: u32) -> &[u64] {
         let start = (i as usize).saturating_mul(self.words);
         self.rows.get(start..start.saturating_add(self.words)).unwrap_or_default()
@@ -488,12 +501,14 @@ impl Profile {
     }
 
     /// Route `i`, read in place.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn route(&self, i: u32) -> Option<RouteView<'_>> {
         let route = self.inner.flat.route(i as usize)?;
         Some(RouteView { profile: &self.inner, route })
     }
 
     /// The route for a request path read by [`decode_path`], without allocating.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn find(&self, method: &str, request: &RequestPath<'_>, query: Option<&str>) -> Option<Hit> {
         if method.is_empty() || method.len() > MAX_METHOD_LEN || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
             return None;
@@ -553,6 +568,7 @@ impl Profile {
     /// The route among `routes` (one path's) for `method`: the one whose query selector the
     /// request carries, else the one without a selector. An ambiguous query (`service` twice,
     /// with different values) or one too long to read selects nothing.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn select(&self, routes: &[u32], method: &str, query: Option<&str>) -> Selected {
         let f = &self.inner.flat;
         let mut any = false;
@@ -578,6 +594,7 @@ impl Profile {
 
     /// The scopes `names` amount to under the catalogue's implications (names it does not
     /// know add nothing).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn bits<'n>(&self, names: impl Iterator<Item = &'n str>) -> ScopeBits {
         let inner = &*self.inner;
         let mut bits = ScopeBits { words: [0; MAX_WORDS] };
@@ -591,12 +608,40 @@ impl Profile {
         bits
     }
 
-    /// The first of `route`'s scope sets that `granted` covers, as scope indexes.
-    pub(crate) fn satisfied<'p>(&self, route: &RouteView<'p>, granted: &ScopeBits) -> Option<&'p [u32]> {
-        route.sets().find(|set| set.iter().all(|&i| granted.has(i)))
+    /// The first of `route`'s scope sets that `scopes` (a token's, as granted) cover under
+    /// the catalogue's implications, as scope indexes. Checks each required scope against the
+    /// implication rows of the token's scopes: no closure is built.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
+    pub(crate) fn satisfied<'p, 'n>(
+        &self,
+        route: &RouteView<'p>,
+        scopes: impl Iterator<Item = &'n str> + Clone,
+    ) -> Option<&'p [u32]> {
+        let inner = &*self.inner;
+        // The token's catalogue scopes, on the stack; a token with more is checked name by name.
+        let mut held = [0u32; 32];
+        let mut count = 0;
+        let mut more = false;
+        for i in scopes.clone().filter_map(|name| inner.scope_index(name)) {
+            match held.get_mut(count) {
+                Some(slot) => {
+                    *slot = i;
+                    count += 1;
+                }
+                None => more = true,
+            }
+        }
+        let held = held.get(..count).unwrap_or_default();
+        let implies = |t: u32, q: u32| inner.row(t).get((q / 64) as usize).is_some_and(|w| w & (1 << (q % 64)) != 0);
+        let granted = |q: u32| {
+            held.iter().any(|&t| implies(t, q))
+                || (more && scopes.clone().filter_map(|name| inner.scope_index(name)).any(|t| implies(t, q)))
+        };
+        route.sets().find(|set| set.iter().all(|&q| granted(q)))
     }
 
     /// The highest catalogue level among scope indexes.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn level_of_set(&self, set: &[u32]) -> Option<Level> {
         set.iter().filter_map(|&i| self.inner.flat.scopes.get(i as usize).and_then(|s| flat::level_of(s.level))).max()
     }
@@ -664,12 +709,14 @@ impl Profile {
 }
 
 /// The text of segment `i`.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn segments_text<'p>(segments: &flat::Segments<'p>, i: usize) -> Option<&'p str> {
     let &(a, b) = segments.bounds.get(i)?;
     segments.path.get(usize::from(a)..usize::from(b))
 }
 
 /// [`template::pattern_matches`] over the flat form's pieces.
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn flat_pattern_matches(f: &flat::Flat, pieces: &[flat::FPiece], segment: &str) -> bool {
     let mut rest = segment;
     let mut i = 0;

@@ -937,3 +937,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn scope_sets_are_met_through_implications_for_any_number_of_token_scopes() {
+    let names: Vec<String> = (0..40).map(|i| format!("s{i}")).collect();
+    let mut scopes: Vec<ScopeDef> = names.iter().map(|n| scope(n, &[])).collect();
+    scopes.push(scope("top", &["s39"]));
+    let p = Profile::compile(doc(scopes, vec![r("GET", "/x", &[&["s39", "s0"]])])).unwrap();
+    let route = p.route(0).unwrap();
+    let by = |held: &[&str]| p.satisfied(&route, held.iter().copied()).map(<[u32]>::len);
+    // More scopes than are held on the stack: the last ones are still seen.
+    let all: Vec<&str> = names.iter().map(String::as_str).collect();
+    assert_eq!(by(&all), Some(2));
+    let mut many: Vec<&str> = all.iter().copied().filter(|n| *n != "s39").collect();
+    many.push("top");
+    assert_eq!(by(&many), Some(2), "s39 through `top`, the 40th scope");
+    assert_eq!(by(&["s0"]), None);
+    assert_eq!(by(&["top", "s0", "unknown"]), Some(2));
+}

@@ -34,6 +34,7 @@ impl TokenFormat {
     /// Whether a listed token of `kind` can have this format: a prefix that names a kind must
     /// name the listed one (a record that says otherwise is not this credential's).
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn fits(self, kind: TokenKind) -> bool {
         match self {
             TokenFormat::Foreign => true,
@@ -98,6 +99,7 @@ impl BitbucketToken {
 
     /// The Bitbucket prefix `token` starts with, if any (case-sensitive, as issued).
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn of(token: &str) -> Option<BitbucketToken> {
         BitbucketToken::ALL.into_iter().find(|b| token.starts_with(b.prefix()))
     }
@@ -155,6 +157,7 @@ const CRC_TABLE: [u32; 256] = {
     table
 };
 
+#[cfg_attr(scopegate_speed, optimize(speed))]
 fn crc32(bytes: &[u8]) -> u32 {
     !bytes.iter().fold(!0u32, |c, &b| {
         let index = usize::from(u8::try_from(c & 0xFF).unwrap_or(0) ^ b);
@@ -176,6 +179,7 @@ fn checksum(body: &str) -> String {
 /// assert_eq!(parse_prefix("ATBB0123456789abcdef0123456789abcdef"), TokenFormat::Bitbucket(BitbucketToken::AppPassword));
 /// ```
 #[must_use]
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub fn parse_prefix(token: &str) -> TokenFormat {
     if let Some(issued) = BitbucketToken::of(token) {
         return TokenFormat::Bitbucket(issued);
@@ -197,6 +201,7 @@ pub fn parse_prefix(token: &str) -> TokenFormat {
 
 /// Whether a prefixed token has the right length, alphabet and checksum.
 #[must_use]
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub fn checksum_ok(token: &str) -> bool {
     if token.len() != TOKEN_LEN || !token.bytes().skip(PREFIX_LEN).all(|b| b.is_ascii_alphanumeric()) {
         return false;
@@ -209,6 +214,7 @@ pub fn checksum_ok(token: &str) -> bool {
 
 /// SHA-256 of a token, as the bundle stores it.
 #[must_use]
+#[cfg_attr(scopegate_speed, optimize(speed))]
 pub fn digest_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

@@ -98,6 +98,7 @@ impl TokenKind {
 
     /// What the kind is bound to.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn binding(self) -> Binding {
         match self {
             TokenKind::RepositoryAccessToken | TokenKind::ProjectAccessToken | TokenKind::WorkspaceAccessToken => {
@@ -189,6 +190,7 @@ impl<'a> TokenView<'a> {
 
     /// What the token source calls this record, for callers that cache by it (the JS layer):
     /// `None` for records held in memory.
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn slot(&self) -> Option<u32> {
         match &self.0 {
             View::Record(_) => None,
@@ -197,6 +199,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn kind(&self) -> TokenKind {
         match &self.0 {
             View::Record(r) => r.kind,
@@ -205,6 +208,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn access(&self) -> Option<AccessMode> {
         match &self.0 {
             View::Record(r) => r.access,
@@ -213,6 +217,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn id(&self) -> &'a str {
         match &self.0 {
             View::Record(r) => &r.id,
@@ -221,6 +226,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn label(&self) -> Option<&'a str> {
         match &self.0 {
             View::Record(r) => r.label.as_deref(),
@@ -230,6 +236,7 @@ impl<'a> TokenView<'a> {
 
     /// The principal id of a user-bound or service-account token.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn principal(&self) -> Option<&'a str> {
         match &self.0 {
             View::Record(r) => r.principal.as_deref(),
@@ -238,6 +245,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn resource(&self) -> Option<ResourceRef<'a>> {
         match &self.0 {
             View::Record(r) => r.resource.as_ref().map(ResourceKey::as_ref),
@@ -246,6 +254,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn created_at(&self) -> Option<Timestamp> {
         match &self.0 {
             View::Record(r) => r.created_at,
@@ -254,6 +263,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn expires_at(&self) -> Option<Timestamp> {
         match &self.0 {
             View::Record(r) => r.expires_at,
@@ -262,6 +272,7 @@ impl<'a> TokenView<'a> {
     }
 
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn revoked_at(&self) -> Option<Timestamp> {
         match &self.0 {
             View::Record(r) => r.revoked_at,
@@ -271,6 +282,7 @@ impl<'a> TokenView<'a> {
 
     /// Scopes as granted, before implication.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn scopes(&self) -> Scopes<'a> {
         Scopes(match &self.0 {
             View::Record(r) => ScopesInner::Names(r.scopes.iter()),
@@ -280,12 +292,14 @@ impl<'a> TokenView<'a> {
 
     /// Whether the token has no scopes.
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn has_no_scopes(&self) -> bool {
         self.scopes().next().is_none()
     }
 
     /// The token's own allowlist (none: any address).
     #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn allowed_ips(&self) -> Nets<'a> {
         Nets(match &self.0 {
             View::Record(r) => NetsInner::List(r.allowed_ips.iter()),
@@ -315,6 +329,7 @@ enum ScopesInner<'a> {
 
 impl<'a> Iterator for Scopes<'a> {
     type Item = &'a str;
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn next(&mut self) -> Option<&'a str> {
         match &mut self.0 {
             ScopesInner::Names(names) => names.next().map(String::as_str),
@@ -335,6 +350,7 @@ enum NetsInner<'a> {
 
 impl Iterator for Nets<'_> {
     type Item = IpNet;
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     fn next(&mut self) -> Option<IpNet> {
         match &mut self.0 {
             NetsInner::List(list) => list.next().copied(),
