@@ -3,7 +3,9 @@
 //! # Organization
 //!
 //! The modules follow the decision pipeline (docs/pipeline.md):
-//! - [`state`]: the state JSON in, checked, with JSON paths in every error;
+//! - `read`: the one JSON reader (states, changes documents, profiles), with JSON paths in
+//!   every error;
+//! - [`state`]: the state JSON in, its references resolved and checked;
 //! - `profile`: scope catalogue, implications and route table (OpenAPI importer, Bitbucket built-in);
 //! - `pipeline`: client IP, credentials, token state, policy gates, route, scopes, resource,
 //!   permission; one [`Decision`] out, and a trace for [`Engine::explain`];
@@ -24,6 +26,7 @@ mod pipeline;
 mod policy;
 mod preview;
 mod profile;
+mod read;
 mod revoke;
 mod snapshot;
 pub mod state;
