@@ -698,3 +698,18 @@ function replayOf(entry, i) {
   for (let p = 0; p + 1 < parts.length; p += 2) pairs.push([parts[p], parts[p + 1]]);
   return { ...rest, headers: pairs };
 }
+
+// The contract's reason codes and token kinds (DESIGN.md §2, §5), in the engine's order
+// (`Reason::ALL`, `TokenKind::ALL`): for callers that list or validate them without keeping a
+// copy. tests/corpus.rs checks these lists, and the .d.ts unions, against the engine's.
+export const REASONS = Object.freeze([
+  "ok", "no_credentials", "malformed_credentials", "bad_token_checksum", "unknown_token", "token_revoked",
+  "token_expired", "token_lifetime_exceeds_policy", "token_kind_blocked", "api_tokens_blocked",
+  "password_auth_disabled", "password_auth_deferred", "ip_not_allowed", "route_unknown", "scope_missing",
+  "resource_out_of_scope", "principal_inactive", "principal_lacks_permission", "bundle_expired",
+  "anonymous_public_read", "internal_error", "malformed_request", "bundle_not_yet_valid",
+]);
+export const TOKEN_KINDS = Object.freeze([
+  "repository_access_token", "project_access_token", "workspace_access_token", "api_token", "app_password",
+  "personal_access_token", "service_account_token", "org_api_key",
+]);

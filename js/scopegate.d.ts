@@ -34,6 +34,9 @@ export type Reason =
   /** `now` is more than five minutes before the snapshot's `issued_at` (deny). */
   | "bundle_not_yet_valid";
 
+/** Every reason code, in the engine's order. */
+export const REASONS: readonly Reason[];
+
 /**
  * A point in time: milliseconds since the epoch (a finite number) or a valid `Date`. Anything
  * else is a `TypeError`; left out, it is `Date.now()`.
@@ -50,6 +53,9 @@ export type TokenKind =
   | "personal_access_token"
   | "service_account_token"
   | "org_api_key";
+
+/** Every token kind, in the engine's order. */
+export const TOKEN_KINDS: readonly TokenKind[];
 
 /**
  * A coarse access mode a token may carry instead of route scopes, judged by what the route

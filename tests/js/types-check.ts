@@ -13,6 +13,8 @@ import {
   digestToken,
   profileFromOpenApi,
   inspectBundle,
+  REASONS,
+  TOKEN_KINDS,
   type AuditReport,
   type BundleInfo,
   type DeltaChanges,
@@ -33,6 +35,7 @@ import {
   type Severity,
   type State,
   type TokenChange,
+  type TokenKind,
   type TokenSpec,
 } from "../../pkg/scopegate.js";
 import * as edge from "../../pkg/edge.js";
@@ -160,6 +163,13 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   edgeEngine.applyDelta(delta, { minIssuedAt: edgeEngine.info().issuedAt });
   edge.Engine.load(bundle, { publicKey: pair.publicKey, minIssuedAt: edgeEngine.info().issuedAt, now: new Date() });
 
+  // The contract's lists, from either entry.
+  const reasons: readonly Reason[] = REASONS;
+  const kinds: readonly TokenKind[] = [...TOKEN_KINDS, ...edge.TOKEN_KINDS];
+  const known: boolean = reasons.includes(edgeDecision.reason) && edge.REASONS.includes(d.reason) && kinds.length > 0;
+  // @ts-expect-error: the lists are read-only
+  REASONS.push("ok");
+
   // @ts-expect-error: not a token kind
   mintToken("banana");
   // @ts-expect-error: the url is required
@@ -202,6 +212,6 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, isDelta, expiresAt, after, blocked, flippedTo];
   void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
   void [all, rebuilt, exported];
-  void [mayRevoke, revokeReason, routeLevel, ownerChecked];
+  void [mayRevoke, revokeReason, routeLevel, ownerChecked, known];
   return d.reason;
 }
