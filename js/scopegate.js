@@ -19,6 +19,7 @@ export const {
   buildDelta,
   generateKeyPair,
   publicKeyOf,
+  keyIdOf,
   mintToken,
   digestToken,
   profileFromOpenApi,

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use build::{build_bundle, build_delta};
 pub use changes::build_delta_from_changes;
 pub use format::BundleKind;
-pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey};
+pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey, PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
 pub use load::{inspect_bundle, BundleInfo, SectionSizes};
 
 /// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
