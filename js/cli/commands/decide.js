@@ -18,27 +18,20 @@ function requestOf(url, opts, now) {
   return { method: opts.method ?? "GET", url, headers, remoteAddr: parseRemoteAddr(opts.remoteAddr), now };
 }
 
+/** A command that decides one request: `ask` the engine, print the answer, exit by its decision. */
+const deciding = (name, ask, print, decisionOf) => ({
+  usage: `${name} <url>`,
+  run({ args, opts, out, now }) {
+    wantArgs(name, args, 1, "one URL or path");
+    const req = requestOf(args[0], opts, now);
+    const { engine } = loadEngine(opts, now);
+    const answer = ask(engine, req);
+    out(answer, print);
+    return exitFor(decisionOf(answer));
+  },
+});
+
 export const decideCommands = {
-  check: {
-    usage: "check <url>",
-    run({ args, opts, out, now }) {
-      wantArgs("check", args, 1, "one URL or path");
-      const req = requestOf(args[0], opts, now);
-      const { engine } = loadEngine(opts, now);
-      const d = engine.check(req);
-      out(d, printDecision);
-      return exitFor(d);
-    },
-  },
-  explain: {
-    usage: "explain <url>",
-    run({ args, opts, out, now }) {
-      wantArgs("explain", args, 1, "one URL or path");
-      const req = requestOf(args[0], opts, now);
-      const { engine } = loadEngine(opts, now);
-      const x = engine.explain(req);
-      out(x, printExplanation);
-      return exitFor(x.decision);
-    },
-  },
+  check: deciding("check", (engine, req) => engine.check(req), printDecision, (d) => d),
+  explain: deciding("explain", (engine, req) => engine.explain(req), printExplanation, (x) => x.decision),
 };
