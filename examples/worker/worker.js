@@ -57,8 +57,10 @@ const UNAUTHENTICATED = new Set([
   "token_expired",
   "principal_inactive",
 ]);
-/** Denies where the gate cannot decide: 503, retry later. */
-const UNAVAILABLE = new Set(["bundle_expired", "internal_error"]);
+/** Denies where the gate cannot decide (its snapshot is stale, or ahead of its clock): 503, retry later. */
+const UNAVAILABLE = new Set(["bundle_expired", "bundle_not_yet_valid", "internal_error"]);
+/** A request the gate cannot read one way only (the origin might read it another way): 400. */
+const MALFORMED = new Set(["malformed_request"]);
 
 /** The snapshot in use: engine, hex SHA-256 of its base bundle, when it was loaded. One per isolate. */
 let current = null;
@@ -239,12 +241,14 @@ function json(status, body, headers = {}) {
 /**
  * A deny, in the shape Bitbucket Cloud answers with: 401 and a Basic challenge when the
  * credentials do not authenticate (none, unreadable, unknown, expired, revoked), 503 when the
- * gate itself cannot decide (its snapshot expired: retry later), 403 otherwise. The body is the
+ * gate itself cannot decide (its snapshot expired: retry later), 400 for a request it cannot
+ * read one way only, 403 otherwise. The body is the
  * decision's message and what the route needs; never the credentials.
  */
 function denied(decision) {
   const unauthenticated = UNAUTHENTICATED.has(decision.reason);
   const unavailable = UNAVAILABLE.has(decision.reason);
+  const status = unauthenticated ? 401 : unavailable ? 503 : MALFORMED.has(decision.reason) ? 400 : 403;
   const anyOf = decision.required?.anyOf ?? [];
   const body = {
     type: "error",
@@ -262,7 +266,7 @@ function denied(decision) {
   const headers = { "x-scopegate-reason": decision.reason };
   if (unauthenticated) headers["www-authenticate"] = WWW_AUTHENTICATE;
   if (unavailable) headers["retry-after"] = "30";
-  return json(unauthenticated ? 401 : unavailable ? 503 : 403, body, headers);
+  return json(status, body, headers);
 }
 
 /** Forwards to the origin, telling it who was let through (never the secret). */

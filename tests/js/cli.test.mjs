@@ -474,6 +474,13 @@ test("audit --kind and --limit: the summary first, then the findings selected", 
   assert.equal(run(...args, "--limit", "-1").status, 2);
 });
 
+test("preview takes a change of the default policy alone", () => {
+  writeFileSync(file("default-only.json"), JSON.stringify({ default_policy: { ...fixture.state.default_policy, api_tokens: "block" } }));
+  const r = run("preview", "default-only.json", "--state", "state.json", "--json");
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).changed.map((c) => c.id), ["mary-readonly"]);
+});
+
 test("preview numbers replayed requests from 1, like the admin page", () => {
   writeFileSync(file("block2.json"), JSON.stringify({ policies: [], default_policy: { api_tokens: "block" } }));
   writeFileSync(file("replay2.json"), JSON.stringify([{ tokenId: "web-read", url: REPO }, { tokenId: "mary-readonly", url: REPO }]));

@@ -112,6 +112,13 @@ test("deny reasons over HTTP: 401 and Bitbucket's challenge when the credentials
   }
 });
 
+test("a request the gate cannot read one way only is a 400, before any credential check", async () => {
+  const res = await get(`${gate.url}/2.0/repositories/acme%2Fweb/src`, fixture.tokens["web-read"]);
+  const body = await res.json();
+  assert.equal(res.status, 400, JSON.stringify(body));
+  assert.equal(body.error.reason, "malformed_request");
+});
+
 test("a deny never echoes the credentials it was sent", async () => {
   const [a, b] = [fixture.tokens["web-read"], fixture.tokens["web-deploy"]];
   const credentials = [
