@@ -10,6 +10,7 @@
 const DEFAULT_TTL_SECONDS = 86_400;
 const DEFAULT_EXPIRING_WITHIN_DAYS = 30;
 const DEFAULT_ESTATE_WEEKS = 26;
+const DEFAULT_MAX_LISTED = 1000;
 
 /**
  * The API over one wasm-bindgen glue module.
@@ -136,14 +137,18 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     /**
      * What a proposed change would do: `proposal` is a whole state (it has `issued_at`) or a
      * policy change (`{ policies, default_policy, network, token_permissions }`), as an object
-     * or JSON text; `replay` lists past requests by token id.
+     * or JSON text; `replay` lists past requests by token id. `maxListed` (default 1000) caps
+     * the changed tokens and flipped requests listed one by one; the counts are exact.
      */
     preview(proposal, options = {}) {
       fullOnly("engine.preview");
       const replay = options.replay ?? [];
       if (!Array.isArray(replay)) throw argumentError("replay", "an array of requests", replay);
+      const maxListed = options.maxListed ?? DEFAULT_MAX_LISTED;
+      if (typeof maxListed !== "number") throw argumentError("preview: maxListed", "a number", maxListed);
       const entries = replay.map((entry, i) => replayOf(entry, i));
-      return JSON.parse(this.#raw.preview(jsonOf(proposal, "proposal"), JSON.stringify(entries), clock(options.now)));
+      const proposalJson = jsonOf(proposal, "proposal");
+      return JSON.parse(this.#raw.preview(proposalJson, JSON.stringify(entries), clock(options.now), maxListed));
     }
 
     /** Findings over the token estate: expiring, orphaned, no expiry, over-broad, ... */
@@ -180,12 +185,49 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       return new Engine(constructing, this.#raw.withPolicies(jsonOf(change, "change")));
     }
 
+    /**
+     * A new unsigned engine with a changes document applied (`issued_at`, `revoke`, `remove`,
+     * `upsert`, policy keys; see `buildDelta`): what a delta of the same document makes of
+     * this engine's bundle. This engine is unchanged.
+     */
+    withChanges(changes) {
+      fullOnly("engine.withChanges");
+      return new Engine(constructing, this.#raw.withChanges(jsonOf(changes, "changes")));
+    }
+
+    /**
+     * The whole snapshot as a state document (DESIGN.md §3). Throws for an engine over a signed
+     * bundle: a bundle keeps only a prefix of each secret digest.
+     */
+    state() {
+      fullOnly("engine.state");
+      return JSON.parse(this.#raw.state());
+    }
+
+    /** A signed full bundle of this snapshot (say, after `withChanges`), like `buildBundle`. */
+    buildBundle(privateKey, options = {}) {
+      fullOnly("engine.buildBundle");
+      return this.#raw.buildBundle(keyText(privateKey, "privateKey"), ttlOf(options));
+    }
+
     /** Whether `actorId` may create the token `spec` describes, as a `Decision`. */
     canCreateToken(actorId, spec, options = {}) {
       fullOnly("engine.canCreateToken");
       if (typeof actorId !== "string") throw argumentError("canCreateToken: actorId", "a principal id string", actorId);
       if (!isPlainObject(spec)) throw argumentError("canCreateToken: spec", "an object { kind, ... }", spec);
       return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), clock(options.now)));
+    }
+
+    /**
+     * Whether `actorId` may revoke the token with id `tokenId`, as a `Decision`: its own
+     * tokens; anybody's with `create_for_others`; an access token as an admin of its resource.
+     * Throws for an id no token has.
+     */
+    canRevokeToken(actorId, tokenId, options = {}) {
+      fullOnly("engine.canRevokeToken");
+      if (typeof actorId !== "string") throw argumentError("canRevokeToken: actorId", "a principal id string", actorId);
+      if (typeof tokenId !== "string") throw argumentError("canRevokeToken: tokenId", "a token id string", tokenId);
+      return JSON.parse(this.#raw.canRevokeToken(actorId, tokenId, clock(options.now)));
     }
 
     /** Counts, times, profile and size of the loaded snapshot. */

@@ -41,7 +41,11 @@ export type TokenKind =
   | "service_account_token"
   | "org_api_key";
 
-/** A coarse access mode a token may carry instead of route scopes. */
+/**
+ * A coarse access mode a token may carry instead of route scopes, judged by what the route
+ * needs: `read_only` reads (a Git clone included), `read_write` also writes; neither covers
+ * admin-level routes (deleting a repository, webhooks, branch restrictions).
+ */
 export type AccessMode = "read_only" | "read_write";
 
 /** A permission level; higher levels include the lower ones. */
@@ -256,7 +260,10 @@ export interface State {
   unknown_route?: "deny" | "defer";
 }
 
-/** A policy change for `preview`: every key optional; what is given replaces the current one. */
+/**
+ * A policy change for `preview` and `withPolicies`: every key optional; what is given replaces
+ * the current one and nothing else (`default_policy` alone keeps the listed policies).
+ */
 export interface PolicyChange {
   policies?: ListedPolicyInput[];
   default_policy?: PolicyInput;
@@ -270,7 +277,7 @@ export interface PolicyChange {
  * applied since; deltas are cumulative). `buildDelta` takes it for one when it has any of
  * `revoke` / `remove` / `upsert` and none of `tokens` / `resources` / `principals` (or with
  * `{ form: "changes" }`). The policy keys mean what they mean in a `PolicyChange`
- * (`default_policy` needs `policies` with it).
+ * (`default_policy` alone keeps the listed policies).
  */
 export interface DeltaChanges extends PolicyChange {
   /** RFC 3339, not before the base's `issued_at`. */
@@ -306,6 +313,8 @@ export interface ReplayRequest {
 
 export interface PreviewOptions extends NowOptions {
   replay?: readonly ReplayRequest[];
+  /** How many changed tokens and flipped requests to list one by one; default 1000. Counts are exact. */
+  maxListed?: number;
 }
 
 /** One token whose standing changes. */
@@ -347,7 +356,7 @@ export interface ReplayReport {
   newlyAllowed: number;
   /** Requests naming a token id neither snapshot knows. */
   unknownTokenIds: number;
-  /** The first 1000 flips. */
+  /** The first `maxListed` (default 1000) flips. */
   flipped: Flip[];
 }
 
@@ -363,7 +372,7 @@ export interface PreviewReport {
   byReason: Partial<Record<Reason, number>>;
   /** Changed tokens by owner. */
   byOwner: Record<string, number>;
-  /** The first 1000 changed tokens, in id order. */
+  /** The first `maxListed` (default 1000) changed tokens, in id order. */
   changed: TokenChange[];
   /** With `replay` only. */
   replay?: ReplayReport;
@@ -500,6 +509,13 @@ export interface RouteDef {
   any_of: string[][];
   /** A query parameter that selects this route (`service=git-receive-pack`). */
   query: string | null;
+  /**
+   * The permission level the operation needs. Absent or `null` in a profile written before
+   * levels: the method class (GET, HEAD, OPTIONS and Git's `git-upload-pack` read; others write).
+   */
+  level?: Level | null;
+  /** The origin checks ownership of the addressed object (snippets, a user's keys). */
+  owner_check?: boolean;
 }
 
 /** A profile as data: a state's `profile`, or what `profileFromOpenApi` returns. */
@@ -603,8 +619,26 @@ export class Engine {
   policies(): PolicySet;
   /** A new unsigned engine over the same tokens with a policy change applied; this one is unchanged. */
   withPolicies(change: PolicyChange | string): Engine;
+  /**
+   * A new unsigned engine with a changes document applied: what a delta of the same document
+   * (`buildDelta`) makes of this engine's bundle. This one is unchanged; throws an `Error`
+   * naming the JSON path of bad input.
+   */
+  withChanges(changes: DeltaChanges | string): Engine;
+  /**
+   * The whole snapshot as a state document: `Engine.fromState` of it decides as this engine
+   * does. Throws for an engine over a signed bundle (a bundle keeps only a prefix of each digest).
+   */
+  state(): State;
+  /** A signed full bundle of this snapshot (after `withChanges`, say), valid `ttlSeconds` after its `issued_at`. */
+  buildBundle(privateKey: PrivateKeyInput, options?: Pick<BuildOptions, "ttlSeconds">): Uint8Array;
   /** Whether `actorId` may create the token `spec` describes; throws for an unknown scope or resource. */
   canCreateToken(actorId: string, spec: TokenSpec, options?: NowOptions): Decision;
+  /**
+   * Whether `actorId` may revoke the token with id `tokenId`: its own tokens; anybody's with
+   * `create_for_others`; an access token as an admin of its resource. Throws for an unknown id.
+   */
+  canRevokeToken(actorId: string, tokenId: string, options?: NowOptions): Decision;
   /** Counts and times of the loaded snapshot. */
   info(): Info;
   /** Frees the WebAssembly memory now rather than at garbage collection. */

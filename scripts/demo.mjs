@@ -72,6 +72,8 @@ scopegate demo (all on 127.0.0.1)
 
   edge worker (workerd)  ${gate.url}${repo}
   admin page             ${site.url}/
+                         ("Load the demo state", or drop .demo/bundle.bin with the key in
+                          .demo/scopegate.pub; sign a change with .demo/scopegate.key)
   origin (stand-in API)  http://127.0.0.1:${origin.port}/
 
   state   .demo/state.json   (edit it: a signed delta reaches the worker within seconds;

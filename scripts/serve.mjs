@@ -27,6 +27,20 @@ const TYPES = {
 
 export const DEFAULT_MOUNTS = { "/": "www", "/pkg/": "pkg", "/demo/": ".demo" };
 
+// The admin page's policy (as its <meta>), also sent as a header so it covers the engine's
+// worker script, which no <meta> reaches; and no framing.
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 /** The file a URL path names under `mounts`, or null; never outside the mounted directories. */
 function fileFor(mounts, urlPath) {
   let path;
@@ -69,6 +83,8 @@ export function serveStatic(mounts = DEFAULT_MOUNTS, { port = 0 } = {}) {
       "content-type": TYPES[extname(file)] ?? "application/octet-stream",
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
+      "content-security-policy": CSP,
+      "referrer-policy": "no-referrer",
     });
     if (req.method === "HEAD") res.end();
     else createReadStream(file).pipe(res);

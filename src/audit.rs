@@ -194,12 +194,8 @@ pub fn audit(snapshot: &Snapshot, now: Timestamp, expiring_within_days: u32) -> 
 }
 
 fn over_broad(snapshot: &Snapshot, t: &TokenRecord) -> Option<String> {
-    let admin: Vec<&str> = t
-        .scopes
-        .iter()
-        .filter(|s| snapshot.profile.level_for(std::slice::from_ref(*s)) == Some(Level::Admin))
-        .map(String::as_str)
-        .collect();
+    let admin: Vec<&str> =
+        t.scopes.iter().filter(|s| snapshot.profile.grant_level(s) == Some(Level::Admin)).map(String::as_str).collect();
     if !admin.is_empty() {
         return Some(format!("holds admin scopes: {}", admin.join(", ")));
     }

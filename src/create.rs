@@ -82,13 +82,19 @@ fn decide(
     if !actor.in_any(&perms.create) {
         return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` is in no group that may create tokens")));
     }
-    let writes = spec.access == Some(AccessMode::ReadWrite)
-        || spec
-            .scopes
-            .iter()
-            .any(|s| snapshot.profile.level_for(std::slice::from_ref(s)).is_some_and(|l| l >= Level::Write));
-    if writes && !actor.in_any(&perms.create_write) {
-        return Err((Reason::PrincipalLacksPermission, format!("`{actor_id}` may create read-only tokens only")));
+    // Writing is what a scope's level or its name's verb says (`snippet:write` needs no
+    // permission on a resource, yet writes), and what a `read_write` access mode stands for.
+    let writing = spec.scopes.iter().find(|s| snapshot.profile.grant_level(s).is_some_and(|l| l >= Level::Write));
+    let writes = match (writing, spec.access) {
+        (Some(scope), _) => Some(format!("scope `{scope}` writes")),
+        (None, Some(AccessMode::ReadWrite)) => Some("access `read_write` writes".to_owned()),
+        _ => None,
+    };
+    if let Some(why) = writes.filter(|_| !actor.in_any(&perms.create_write)) {
+        return Err((
+            Reason::PrincipalLacksPermission,
+            format!("`{actor_id}` may create read-only tokens only: {why}"),
+        ));
     }
     let owner = match spec.kind.binding() {
         Binding::User | Binding::ServiceAccount => {
@@ -144,7 +150,7 @@ fn decide(
     }
 }
 
-fn active<'a>(p: Option<&'a Principal>, id: &str) -> Result<&'a Principal, (Reason, String)> {
+pub(crate) fn active<'a>(p: Option<&'a Principal>, id: &str) -> Result<&'a Principal, (Reason, String)> {
     match p {
         Some(p) if p.is_active() => Ok(p),
         Some(p) => Err((Reason::PrincipalInactive, format!("`{id}` is {}", p.status.as_str()))),

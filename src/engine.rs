@@ -3,16 +3,19 @@
 use serde::Serialize;
 
 use crate::audit::{self, AuditReport};
-use crate::bundle::LoadedBundle;
+use crate::bundle::{LoadedBundle, PrivateKey};
 use crate::create::{self, TokenSpec};
 use crate::decision::{Decision, Explanation};
-use crate::error::Error;
+use crate::error::{BundleError, Error};
 use crate::estate::{self, Estate};
+use crate::export;
 use crate::pipeline::{self, Request};
 use crate::preview::{self, PreviewReport, ReplayRequest};
+use crate::revoke;
 use crate::snapshot::Snapshot;
 use crate::state::CompiledState;
 use crate::time::Timestamp;
+use crate::token::TokenRecord;
 
 /// Verifies tokens and evaluates policies against one snapshot.
 #[derive(Clone, Debug)]
@@ -96,8 +99,24 @@ impl Engine {
         replay: &[ReplayRequest],
         now: Timestamp,
     ) -> Result<PreviewReport, Error> {
+        self.preview_listing(proposal_json, replay, now, preview::MAX_LISTED)
+    }
+
+    /// Like [`Engine::preview`], listing up to `max_listed` changed tokens and flipped requests
+    /// one by one (the counts are exact either way): all of them, to act on every token a change
+    /// breaks.
+    ///
+    /// # Errors
+    /// A proposal that cannot be read, with its JSON path.
+    pub fn preview_listing(
+        &self,
+        proposal_json: &str,
+        replay: &[ReplayRequest],
+        now: Timestamp,
+        max_listed: usize,
+    ) -> Result<PreviewReport, Error> {
         let proposed = preview::proposed_snapshot(&self.snapshot, proposal_json)?;
-        Ok(preview::preview(&self.snapshot, &proposed, replay, now))
+        Ok(preview::preview(&self.snapshot, &proposed, replay, now, max_listed))
     }
 
     /// Findings over the whole token estate at `now`.
@@ -114,6 +133,23 @@ impl Engine {
         create::can_create(&self.snapshot, actor, spec, now)
     }
 
+    /// Whether `actor` may revoke the token with id `token_id`, as a decision: its own tokens;
+    /// anybody's with `create_for_others`; an access token as an admin of its resource.
+    ///
+    /// # Errors
+    /// No token has this id.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::{Engine, Timestamp};
+    /// let engine = Engine::from_state_json(r#"{"issued_at": "2026-11-22T10:00:00Z"}"#).unwrap();
+    /// let now = Timestamp::parse("2026-11-22T11:00:00Z").unwrap();
+    /// assert!(engine.can_revoke_token("u-mary", "t-1", now).is_err()); // no such token
+    /// ```
+    pub fn can_revoke_token(&self, actor: &str, token_id: &str, now: Timestamp) -> Result<Decision, Error> {
+        revoke::can_revoke(&self.snapshot, actor, token_id, now)
+    }
+
     /// Counts by kind and an expiry timeline of `weeks` weeks, at `now`.
     #[must_use]
     pub fn estate(&self, now: Timestamp, weeks: u32) -> Estate {
@@ -123,7 +159,53 @@ impl Engine {
     /// The policies, network and token permissions in the state's JSON form.
     #[must_use]
     pub fn policies_json(&self) -> serde_json::Value {
-        estate::policies_json(&self.snapshot.meta)
+        export::policies_json(&self.snapshot.meta)
+    }
+
+    /// The whole snapshot as a state document (DESIGN.md §3): read back, it decides exactly as
+    /// this engine does, and builds the same bundle as [`Engine::build_bundle`].
+    ///
+    /// # Errors
+    /// An engine over a signed bundle (or changes on one): a bundle keeps only the first 16 bytes
+    /// of each secret digest, which cannot be written back as `secret_sha256`.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::Engine;
+    /// let engine = Engine::from_state_json(r#"{"issued_at": "2026-11-22T10:00:00Z"}"#).unwrap();
+    /// let state = engine.state_json().unwrap();
+    /// assert_eq!(state["issued_at"], "2026-11-22T10:00:00Z");
+    /// assert_eq!(Engine::from_state_json(&state.to_string()).unwrap().info(), engine.info());
+    /// ```
+    pub fn state_json(&self) -> Result<serde_json::Value, Error> {
+        export::state_json(&self.snapshot)
+    }
+
+    /// A new unsigned engine with a changes document applied (`issued_at`, `revoke`, `remove`,
+    /// `upsert` and the policy change keys; see [`build_delta_from_changes`](crate::build_delta_from_changes)):
+    /// what a delta built from the same document on this engine's bundle decides. The admin
+    /// page's working state between a reviewed change and its signed delta.
+    ///
+    /// # Errors
+    /// A document that cannot be read or applied, with its JSON path (`revoke[0].id: unknown
+    /// token "t-9"`, an `issued_at` before this snapshot's).
+    pub fn with_changes(&self, changes_json: &str) -> Result<Engine, Error> {
+        Ok(Engine::from_snapshot(crate::bundle::apply_to_snapshot(&self.snapshot, changes_json)?))
+    }
+
+    /// A signed full bundle of this snapshot, valid for `ttl_seconds` after its `issued_at`:
+    /// the bundle of a working state, whether it came from a state or a bundle.
+    ///
+    /// # Errors
+    /// As [`build_bundle`](crate::build_bundle); a record that cannot be read.
+    pub fn build_bundle(&self, private_key: &PrivateKey, ttl_seconds: u64) -> Result<Vec<u8>, Error> {
+        let s = &self.snapshot;
+        let tokens: Vec<TokenRecord> = s.tokens.records().collect();
+        if tokens.len() != s.tokens.len() {
+            return Err(Error::Bundle(BundleError::Corrupt("a record of the snapshot cannot be read".into())));
+        }
+        let state = CompiledState { meta: s.meta.clone(), profile: s.profile.clone(), tokens };
+        crate::bundle::build_bundle(&state, private_key, ttl_seconds)
     }
 
     /// A new unsigned engine over the same tokens with a policy change applied (what "apply" in

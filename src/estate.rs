@@ -4,10 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
-use crate::policy::{ClientIpHeader, Policies, Policy, UnknownRoute};
-use crate::snapshot::Meta;
 use crate::snapshot::Snapshot;
 use crate::time::{Timestamp, DAY};
 
@@ -54,44 +51,4 @@ pub fn estate(snapshot: &Snapshot, now: Timestamp, weeks: u32) -> Estate {
         }
     }
     out
-}
-
-/// The policies of a snapshot in the state's own JSON form, ready to edit and send back.
-#[must_use]
-pub fn policies_json(meta: &Meta) -> Value {
-    let Policies { listed, default } = &meta.policies;
-    let mut default_json = policy_json(default);
-    if let Value::Object(map) = &mut default_json {
-        map.remove("name");
-        map.remove("members");
-    }
-    json!({
-        "policies": listed.iter().map(policy_json).collect::<Vec<_>>(),
-        "default_policy": default_json,
-        "network": {
-            "trusted_proxies": meta.network.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "client_ip_header": ClientIpHeader::name(meta.network.client_ip_header),
-        },
-        "token_permissions": {
-            "use": meta.token_permissions.use_tokens,
-            "create": meta.token_permissions.create,
-            "create_write": meta.token_permissions.create_write,
-            "create_for_others": meta.token_permissions.create_for_others,
-        },
-        "unknown_route": match meta.unknown_route { UnknownRoute::Deny => "deny", UnknownRoute::Defer => "defer" },
-    })
-}
-
-fn policy_json(p: &Policy) -> Value {
-    json!({
-        "name": p.name,
-        "members": {"groups": p.members.groups, "principals": p.members.principals},
-        "api_tokens": p.api_tokens,
-        "app_passwords": p.app_passwords,
-        "password_auth": p.password_auth,
-        "max_token_lifetime_days": p.max_token_lifetime_days,
-        "ip_allowlist": p.ip_allowlist.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "revoke_issued_before": p.revoke_issued_before.map(|t| t.to_string()),
-        "require_2fa": p.require_2fa,
-    })
 }

@@ -8,7 +8,7 @@
 //! - `pipeline`: client IP, credentials, token state, policy gates, route, scopes, resource,
 //!   permission; one [`Decision`] out, and a trace for [`Engine::explain`];
 //! - `bundle`: the signed digest bundle and its deltas, read zero-copy;
-//! - `preview`, `audit`, `create`: the admin questions;
+//! - `preview`, `audit`, `create`, `revoke`: the admin questions;
 //! - `wasm` (wasm32 only): the thin WebAssembly binding.
 
 mod audit;
@@ -19,10 +19,12 @@ mod directory;
 mod engine;
 mod error;
 mod estate;
+mod export;
 mod pipeline;
 mod policy;
 mod preview;
 mod profile;
+mod revoke;
 mod snapshot;
 pub mod state;
 mod time;
@@ -46,7 +48,9 @@ pub use estate::Estate;
 pub use pipeline::{Headers, Request};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
 pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
-pub use profile::{is_read_method, profile_from_openapi, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
+pub use profile::{
+    is_read_method, method_level, profile_from_openapi, verb_level, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef,
+};
 pub use snapshot::{MemoryTokens, Meta, Snapshot, TokenSource, Unreadable};
 pub use state::CompiledState;
 pub use time::Timestamp;

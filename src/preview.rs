@@ -14,7 +14,8 @@ use crate::state::{apply_policy_change, CompiledState};
 use crate::time::Timestamp;
 use crate::token::TokenRecord;
 
-/// Longest list of changed tokens or flipped requests reported one by one; counts stay exact.
+/// Longest list of changed tokens or flipped requests reported one by one by default; counts
+/// stay exact.
 pub const MAX_LISTED: usize = 1000;
 
 /// A past request, naming its token by id (never by secret).
@@ -99,7 +100,7 @@ pub struct PreviewReport {
     pub by_reason: BTreeMap<String, usize>,
     /// Changed tokens by owner (principal, else creator, else resource).
     pub by_owner: BTreeMap<String, usize>,
-    /// The first `MAX_LISTED` changed tokens, in id order.
+    /// The first `max_listed` (default [`MAX_LISTED`]) changed tokens, in id order.
     pub changed: Vec<TokenChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<ReplayReport>,
@@ -130,9 +131,16 @@ fn owner(t: &TokenRecord) -> String {
         .unwrap_or_else(|| "(none)".into())
 }
 
-/// Compares `current` and `proposed` for every token, and replays `replay` on both.
+/// Compares `current` and `proposed` for every token, and replays `replay` on both; lists at
+/// most `max_listed` changed tokens and as many flipped requests.
 #[must_use]
-pub fn preview(current: &Snapshot, proposed: &Snapshot, replay: &[ReplayRequest], now: Timestamp) -> PreviewReport {
+pub fn preview(
+    current: &Snapshot,
+    proposed: &Snapshot,
+    replay: &[ReplayRequest],
+    now: Timestamp,
+    max_listed: usize,
+) -> PreviewReport {
     let mut report = PreviewReport::default();
     let replay_ids: HashSet<&str> = replay.iter().map(|r| r.token_id.as_str()).collect();
     // NOTE: a policy change shares the token store: each record is its own "after", so no copy
@@ -190,10 +198,11 @@ pub fn preview(current: &Snapshot, proposed: &Snapshot, replay: &[ReplayRequest]
         }
     }
     changes.sort_by(|a, b| a.id.cmp(&b.id));
-    changes.truncate(MAX_LISTED);
+    changes.truncate(max_listed);
     report.changed = changes;
     if !replay.is_empty() {
-        report.replay = Some(replay_requests(current, proposed, &replay_before, &replay_after, replay, now));
+        report.replay =
+            Some(replay_requests(current, proposed, &replay_before, &replay_after, replay, now, max_listed));
     }
     report
 }
@@ -205,6 +214,7 @@ fn replay_requests(
     after_by_id: &HashMap<String, TokenRecord>,
     replay: &[ReplayRequest],
     now: Timestamp,
+    max_listed: usize,
 ) -> ReplayReport {
     let mut out = ReplayReport { requests: replay.len(), ..ReplayReport::default() };
     for (index, r) in replay.iter().enumerate() {
@@ -236,7 +246,7 @@ fn replay_requests(
             (false, true) => out.newly_allowed += 1,
             _ => {}
         }
-        if out.flipped.len() < MAX_LISTED {
+        if out.flipped.len() < max_listed {
             out.flipped.push(Flip {
                 index,
                 token_id: r.token_id.clone(),

@@ -42,6 +42,11 @@ pub trait TokenSource: Send + Sync {
     }
     /// Every record, in digest order.
     fn records(&self) -> Box<dyn Iterator<Item = TokenRecord> + '_>;
+    /// Whether `records()` carry each token's whole digest. A bundle keeps only the first 16
+    /// bytes (lookups match on them), so its records cannot be written back as a state.
+    fn whole_digests(&self) -> bool {
+        true
+    }
 }
 
 /// A token is listed but its record cannot be decoded.

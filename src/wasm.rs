@@ -179,10 +179,24 @@ mod admin {
             crate::Engine::from_state_json(json).map(Engine).map_err(engine_error)
         }
 
-        /// The impact of a proposed state or policy change (JSON), with `replay` (JSON list).
-        pub fn preview(&self, proposal_json: &str, replay_json: &str, now: f64) -> Result<String, JsError> {
+        /// The impact of a proposed state or policy change (JSON), with `replay` (JSON list),
+        /// listing up to `max_listed` changed tokens and flipped requests.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole number checked to be in range"
+        )]
+        pub fn preview(
+            &self,
+            proposal_json: &str,
+            replay_json: &str,
+            now: f64,
+            max_listed: f64,
+        ) -> Result<String, JsError> {
             let replay: Vec<ReplayRequest> = from_json(replay_json, "replay")?;
-            to_json(&self.0.preview(proposal_json, &replay, timestamp(now)?).map_err(engine_error)?)
+            let max_listed = whole(max_listed, 0.0, 4_294_967_295.0, "maxListed")? as usize;
+            let report = self.0.preview_listing(proposal_json, &replay, timestamp(now)?, max_listed);
+            to_json(&report.map_err(engine_error)?)
         }
 
         /// Findings over the token estate at `now`.
@@ -218,11 +232,34 @@ mod admin {
             self.0.with_policies(change_json).map(Engine).map_err(engine_error)
         }
 
+        /// A new unsigned engine with a changes document (JSON) applied.
+        #[wasm_bindgen(js_name = withChanges)]
+        pub fn with_changes(&self, changes_json: &str) -> Result<Engine, JsError> {
+            self.0.with_changes(changes_json).map(Engine).map_err(engine_error)
+        }
+
+        /// The whole snapshot as a state document (JSON).
+        pub fn state(&self) -> Result<String, JsError> {
+            to_json(&self.0.state_json().map_err(engine_error)?)
+        }
+
+        /// A signed full bundle of this snapshot, valid for `ttl_seconds` after its `issued_at`.
+        #[wasm_bindgen(js_name = buildBundle)]
+        pub fn build_bundle(&self, private_key_text: &str, ttl_seconds: f64) -> Result<Vec<u8>, JsError> {
+            self.0.build_bundle(&private_key(private_key_text)?, ttl(ttl_seconds)?).map_err(engine_error)
+        }
+
         /// Whether `actor` may create the token `spec` (JSON) describes, as a `Decision`.
         #[wasm_bindgen(js_name = canCreateToken)]
         pub fn can_create_token(&self, actor: &str, spec_json: &str, now: f64) -> Result<String, JsError> {
             let spec: TokenSpec = from_json(spec_json, "spec")?;
             to_json(&self.0.can_create_token(actor, &spec, timestamp(now)?).map_err(engine_error)?)
+        }
+
+        /// Whether `actor` may revoke the token with id `token_id`, as a `Decision`.
+        #[wasm_bindgen(js_name = canRevokeToken)]
+        pub fn can_revoke_token(&self, actor: &str, token_id: &str, now: f64) -> Result<String, JsError> {
+            to_json(&self.0.can_revoke_token(actor, token_id, timestamp(now)?).map_err(engine_error)?)
         }
     }
 

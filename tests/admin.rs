@@ -207,6 +207,23 @@ fn policies_round_trip_through_their_json_form() {
 }
 
 #[test]
+fn a_default_policy_only_change_keeps_the_listed_policies() {
+    let e = engine();
+    let change = r#"{"default_policy": {"api_tokens": "block"}}"#;
+    let changed = e.with_policies(change).unwrap();
+    assert_eq!(changed.snapshot().meta.policies.listed, e.snapshot().meta.policies.listed, "contractors kept");
+    assert_eq!(changed.policies_json()["default_policy"]["api_tokens"], "block");
+    // Mary falls under the default policy and is blocked; Carl stays under `contractors`.
+    let report = e.preview(change, &[], now()).unwrap();
+    assert_eq!(report.changed_count, 1, "{report:?}");
+    assert_eq!((report.changed[0].id.as_str(), report.changed[0].after), ("t-mary", Reason::ApiTokensBlocked));
+    // And `policies` alone keeps the default policy.
+    let listed_only = changed.with_policies(r#"{"policies": []}"#).unwrap();
+    assert!(listed_only.snapshot().meta.policies.listed.is_empty());
+    assert_eq!(listed_only.snapshot().meta.policies.default, changed.snapshot().meta.policies.default);
+}
+
+#[test]
 fn preview_of_a_whole_new_state_sees_removed_and_new_tokens() {
     let mut next = state();
     let tokens = next["tokens"].as_array_mut().unwrap();
@@ -227,4 +244,48 @@ fn preview_of_a_whole_new_state_sees_removed_and_new_tokens() {
     let replay = report.replay.unwrap();
     assert_eq!(replay.flipped_count, 2, "{replay:?}");
     assert_eq!(replay.unknown_token_ids, 0);
+}
+
+#[test]
+fn the_state_export_reads_back_as_the_same_snapshot() {
+    // An inline profile, and a project and a repository that share a name (`acme/site`): the
+    // export must say which one a reference means.
+    let mut s = state();
+    s["resources"]["projects"].as_array_mut().unwrap().push(json!({"workspace": "acme", "key": "site"}));
+    s["resources"]["repositories"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"workspace": "acme", "slug": "site", "public": true}));
+    s["tokens"].as_array_mut().unwrap().push(json!({"id": "t-site", "kind": "repository_access_token",
+        "secret": "site-secret", "resource": "repository:acme/site", "scopes": ["repository"], "revoked_at": "2026-11-20T00:00:00Z"}));
+    s["network"] = json!({"trusted_proxies": ["10.0.0.0/8"], "client_ip_header": "cf-connecting-ip"});
+    let engine = Engine::from_state_json(&s.to_string()).unwrap();
+    let exported = engine.state_json().unwrap();
+    assert_eq!(exported["profile"]["name"], "mini", "an inline profile is written whole");
+    let site = exported["tokens"].as_array().unwrap().iter().find(|t| t["id"] == "t-site").unwrap();
+    assert_eq!(site["resource"], "repository:acme/site");
+    assert_eq!(site["revoked_at"], "2026-11-20T00:00:00Z");
+    let web = exported["tokens"].as_array().unwrap().iter().find(|t| t["id"] == "t-repo").unwrap();
+    assert_eq!(web["resource"], "acme/web", "the short form where it is not ambiguous");
+    assert_eq!(web["secret_sha256"], scopegate::digest_hex(&scopegate::digest_token("repo-secret")));
+
+    let again = Engine::from_state_json(&exported.to_string()).unwrap();
+    assert_eq!(again.snapshot().meta, engine.snapshot().meta);
+    let records = |e: &Engine| e.snapshot().tokens.records().collect::<Vec<_>>();
+    assert_eq!(records(&again), records(&engine));
+    assert_eq!(again.estate(now(), 8), engine.estate(now(), 8));
+
+    // The built-in profile is written by name.
+    let builtin = Engine::from_state_json(r#"{"issued_at": "2026-11-22T10:00:00Z"}"#).unwrap();
+    assert_eq!(builtin.state_json().unwrap()["profile"], "bitbucket-cloud");
+}
+
+#[test]
+fn preview_lists_as_many_changes_as_asked_and_counts_them_all() {
+    let proposal = r#"{"default_policy": {"api_tokens": "block"}, "policies": []}"#;
+    let one = engine().preview_listing(proposal, &[], now(), 1).unwrap();
+    assert_eq!((one.changed_count, one.changed.len()), (2, 1));
+    let all = engine().preview_listing(proposal, &[], now(), usize::MAX).unwrap();
+    assert_eq!(all.changed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["t-carl", "t-mary"]);
+    assert_eq!(engine().preview(proposal, &[], now()).unwrap(), all, "1000 by default");
 }

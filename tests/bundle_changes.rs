@@ -232,3 +232,69 @@ fn bad_changes_fail_whole_with_their_path() {
         .to_string()
         .contains("not valid JSON"));
 }
+
+#[test]
+fn a_default_policy_alone_keeps_the_listed_policies() {
+    let base = build(&small_state());
+    let alone =
+        changes_delta(&base, &json!({"issued_at": "2026-11-22T10:05:00Z", "default_policy": {"api_tokens": "block"}}));
+    let with_list = changes_delta(
+        &base,
+        &json!({"issued_at": "2026-11-22T10:05:00Z", "policies": policies(), "default_policy": {"api_tokens": "block"}}),
+    );
+    assert_eq!(alone.unwrap(), with_list.unwrap(), "the base's listed policies are kept");
+}
+
+/// The admin page's working state: the same changes in memory, before anything is signed.
+#[test]
+fn with_changes_decides_like_the_signed_delta_on_a_bundle_and_on_its_state() {
+    let base = build(&small_state());
+    let changes = json!({
+        "issued_at": "2026-11-22T10:01:00Z",
+        "revoke": [{"id": "t-mary", "at": "2026-11-22T10:00:30Z"}],
+        "remove": ["t-org"],
+        "upsert": [t_new()],
+        "default_policy": {"max_token_lifetime_days": 200}
+    });
+    let signed = applied(&base, &changes_delta(&base, &changes).unwrap());
+    let on_bundle = load(&base).with_changes(&changes.to_string()).unwrap();
+    let on_state =
+        Engine::from_state_json(&small_state().to_string()).unwrap().with_changes(&changes.to_string()).unwrap();
+    for s in SECRETS {
+        assert_eq!(decisions(&on_bundle, s, now()), decisions(&signed, s, now()), "{s} on the bundle");
+        assert_eq!(decisions(&on_state, s, now()), decisions(&signed, s, now()), "{s} on the state");
+    }
+    assert_eq!(decision(&on_bundle, "secret-t-mary", now()).reason, Reason::TokenRevoked);
+    assert_eq!(decision(&on_bundle, "secret-t-new", now()).reason, Reason::Ok);
+    assert_eq!(decision(&on_bundle, "secret-t-org", now()).reason, Reason::UnknownToken);
+    let info = on_bundle.info();
+    assert_eq!((info.tokens, info.signed, info.issued_at.as_str()), (4, false, "2026-11-22T10:01:00Z"));
+    // Both give the same full bundle, and it is the bundle of the equivalent state.
+    let rebuilt = on_bundle.build_bundle(&private_key(1), TTL).unwrap();
+    assert_eq!(on_state.build_bundle(&private_key(1), TTL).unwrap(), rebuilt);
+    let state = on_state.state_json().unwrap();
+    assert_eq!(build(&state), rebuilt, "the exported state builds the same bytes");
+    assert_eq!(load(&rebuilt).info().tokens, 4);
+    // The base engine is unchanged, and errors name their JSON path.
+    assert_eq!(decision(&load(&base), "secret-t-mary", now()).reason, Reason::Ok);
+    let e = load(&base).with_changes(r#"{"issued_at": "2026-11-22T10:01:00Z", "revoke": ["t-nope"]}"#).unwrap_err();
+    assert_eq!(e.to_string(), r#"revoke[0]: unknown token "t-nope""#);
+}
+
+#[test]
+fn a_bundle_cannot_be_written_back_as_a_state() {
+    let base = build(&small_state());
+    let e = load(&base).state_json().unwrap_err().to_string();
+    assert!(e.contains("keeps only the first 16 bytes of each secret digest"), "{e}");
+    let changed = load(&base).with_changes(r#"{"issued_at": "2026-11-22T10:01:00Z"}"#).unwrap();
+    assert!(changed.state_json().is_err(), "nor its changes");
+    // A state can, and reads back as the same snapshot.
+    let engine = Engine::from_state_json(&small_state().to_string()).unwrap();
+    let exported = engine.state_json().unwrap();
+    let again = Engine::from_state_json(&exported.to_string()).unwrap();
+    assert_eq!(again.snapshot().meta, engine.snapshot().meta);
+    let records = |e: &Engine| e.snapshot().tokens.records().collect::<Vec<_>>();
+    assert_eq!(records(&again), records(&engine));
+    assert_eq!(again.state_json().unwrap(), exported, "a fixed point");
+    assert!(!exported.to_string().contains("secret-t-"), "digests only, never a secret");
+}

@@ -95,10 +95,13 @@ fn wrong_key_is_rejected_and_rotation_picks_the_right_one() {
 #[test]
 fn unknown_version_is_rejected_even_when_signed() {
     let mut bytes = tiny();
-    bytes[4] = 2;
-    let err = load_err(&resign(bytes, 1));
-    assert_eq!(err, BundleError::UnknownVersion(2));
-    assert_eq!(err.to_string(), "unknown bundle format version 2");
+    bytes[4] = 3;
+    let err = load_err(&resign(bytes.clone(), 1));
+    assert_eq!(err, BundleError::UnknownVersion(3));
+    assert_eq!(err.to_string(), "unknown bundle format version 3");
+    // Version 1 bundles carried profiles without route levels: refused, never misread.
+    bytes[4] = 1;
+    assert_eq!(load_err(&resign(bytes, 1)), BundleError::UnknownVersion(1));
 }
 
 #[test]

@@ -12,7 +12,9 @@
 //! A file is `{ description, notes?, state, cases: [{ name, note?, now, state?, request, expect }] }`:
 //! `state` is a state document (DESIGN.md §3; a case's own `state` replaces the file's),
 //! `request` is what `Engine::check` takes (`method`, `url`, `headers` as an object or as
-//! `[name, value]` pairs, `remoteAddr`), and `expect` holds `effect` and `reason` plus, when
+//! `[name, value]` pairs, `remoteAddr`); instead of `request`, a case may ask a token-management
+//! question: `create: { actor, spec }` (`Engine::can_create_token`) or `revoke: { actor, token }`
+//! (`Engine::can_revoke_token`, the token by id). `expect` holds `effect` and `reason` plus, when
 //! given, `policy`, `clientIp`, `token` (its id), `granted` and `required` (any order), and
 //! `expiresAt`. Unknown fields are errors. Tokens sit in the state as `secret` so a case can show
 //! the same string in its header; the `sg?_` tokens were made with
@@ -25,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use scopegate::{Decision, Effect, Engine, Reason, Request, Timestamp};
+use scopegate::{Decision, Effect, Engine, Reason, Request, Timestamp, TokenSpec};
 use serde::Deserialize;
 
 /// The corpus must stay at least this large (issue 3).
@@ -58,8 +60,29 @@ struct Case {
     /// Replaces the file's state for this case only.
     #[serde(default)]
     state: Option<serde_json::Value>,
-    request: Request,
+    #[serde(default)]
+    request: Option<Request>,
+    #[serde(default)]
+    create: Option<CreateQuestion>,
+    #[serde(default)]
+    revoke: Option<RevokeQuestion>,
     expect: Expect,
+}
+
+/// May `actor` create the token `spec` describes?
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateQuestion {
+    actor: String,
+    spec: TokenSpec,
+}
+
+/// May `actor` revoke the token with id `token`?
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeQuestion {
+    actor: String,
+    token: String,
 }
 
 #[derive(Deserialize)]
@@ -237,17 +260,35 @@ fn run_file(path: &Path, filter: Option<&str>, out: &mut Outcome) {
                 Err(_) => continue,
             },
         };
-        let decision = engine.check(&case.request, now);
+        let question = match (&case.request, &case.create, &case.revoke) {
+            (Some(request), None, None) => Ok(engine.check(request, now)),
+            (None, Some(q), None) => {
+                engine.can_create_token(&q.actor, &q.spec, now).map_err(|e| format!("create: {e}"))
+            }
+            (None, None, Some(q)) => {
+                engine.can_revoke_token(&q.actor, &q.token, now).map_err(|e| format!("revoke: {e}"))
+            }
+            _ => Err("expected exactly one of `request`, `create`, `revoke`".to_owned()),
+        };
+        let decision = match question {
+            Ok(d) => d,
+            Err(e) => {
+                out.failures.push(format!("{label}: {e}"));
+                continue;
+            }
+        };
         let mut diffs = compare(&case.expect, &decision);
-        let explained = engine.explain(&case.request, now);
-        if explained.decision != decision {
-            diffs.push("explain() decides differently from check()".into());
-        }
-        if explained.steps.last().map(|s| s.step) != Some("decision") {
-            diffs.push("explain() steps do not end in a `decision` step".into());
-        }
-        if let Some(token) = &decision.token {
-            out.kinds.entry(token.kind.clone()).or_default().insert(effect_code(decision.effect));
+        if let Some(request) = &case.request {
+            let explained = engine.explain(request, now);
+            if explained.decision != decision {
+                diffs.push("explain() decides differently from check()".into());
+            }
+            if explained.steps.last().map(|s| s.step) != Some("decision") {
+                diffs.push("explain() steps do not end in a `decision` step".into());
+            }
+            if let Some(token) = &decision.token {
+                out.kinds.entry(token.kind.clone()).or_default().insert(effect_code(decision.effect));
+            }
         }
         if !diffs.is_empty() {
             let mut msg = format!("{label}:\n      {}", diffs.join("\n      "));

@@ -19,10 +19,10 @@ use serde_json::{Map, Value};
 use crate::bundle::build::{build_delta, decode_meta};
 use crate::bundle::format::{check_layout, read_header, BundleKind, Prefix, TableLayout};
 use crate::bundle::keys::PrivateKey;
-use crate::bundle::tokens::{prefix_of, BundleTokens};
+use crate::bundle::tokens::{prefix_of, BundleTokens, PrefixTokens};
 use crate::error::{BundleError, Error};
 use crate::profile::Profile;
-use crate::snapshot::{Meta, TokenSource};
+use crate::snapshot::{Meta, Snapshot, TokenSource};
 use crate::state::{apply_policy_change, compile_token_json, quoted, CompiledState};
 use crate::time::Timestamp;
 use crate::token::TokenRecord;
@@ -78,10 +78,44 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
         .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))?;
     let layout = TableLayout::parse(&header, base_bundle)?;
     let base = BundleTokens::new(Arc::new(base_bundle.to_vec()), layout);
-    let mut slots: Vec<Option<TokenRecord>> = base.iter().map(Some).collect();
-    if slots.len() != base.len() {
+    let records: Vec<TokenRecord> = base.iter().collect();
+    if records.len() != base.len() {
         return Err(Error::Bundle(BundleError::Corrupt("a record of the base bundle cannot be read".into())));
     }
+    apply(&base_meta, profile, records, changes_json)
+}
+
+/// `snapshot` with a changes document applied, unsigned: what a delta built from the same
+/// document on the snapshot's bundle makes of it (the admin page's working state). Records read
+/// from a bundle keep being looked up by their digest prefix.
+///
+/// # Errors
+/// As [`build_delta_from_changes`], naming the JSON path; a record that cannot be read.
+pub(crate) fn apply_to_snapshot(snapshot: &Snapshot, changes_json: &str) -> Result<Snapshot, Error> {
+    let records: Vec<TokenRecord> = snapshot.tokens.records().collect();
+    if records.len() != snapshot.tokens.len() {
+        return Err(Error::Bundle(BundleError::Corrupt("a record of the snapshot cannot be read".into())));
+    }
+    let state = apply(&snapshot.meta, snapshot.profile.clone(), records, changes_json)?;
+    if snapshot.tokens.whole_digests() {
+        return Ok(state.into_snapshot());
+    }
+    Ok(Snapshot {
+        meta: state.meta,
+        profile: state.profile,
+        expires_at: None,
+        tokens: Arc::new(PrefixTokens::new(state.tokens)),
+    })
+}
+
+/// The changes of `changes_json` on a base's meta and records (in digest order).
+fn apply(
+    base_meta: &Meta,
+    profile: Profile,
+    records: Vec<TokenRecord>,
+    changes_json: &str,
+) -> Result<CompiledState, Error> {
+    let mut slots: Vec<Option<TokenRecord>> = records.into_iter().map(Some).collect();
     let by_id: HashMap<String, usize> =
         slots.iter().enumerate().filter_map(|(i, t)| t.as_ref().map(|t| (t.id.clone(), i))).collect();
 
@@ -98,12 +132,12 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
         None | Some(Value::Null) => return Err(Error::state("", "missing field `issued_at`")),
         Some(v) => time("issued_at", v)?,
     };
-    if issued_at < header.issued_at {
+    if issued_at < base_meta.issued_at {
         return Err(Error::state(
             "issued_at",
             format!(
                 "{issued_at} is before the base bundle's issued_at ({}): a delta cannot go back in time",
-                header.issued_at
+                base_meta.issued_at
             ),
         ));
     }
@@ -185,7 +219,7 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
         upserts.push((record, i));
     }
 
-    let meta = policy_change(doc, &base_meta)?;
+    let meta = policy_change(doc, base_meta)?;
     let mut tokens: BTreeMap<Prefix, TokenRecord> =
         slots.into_iter().flatten().map(|t| (prefix_of(&t.digest), t)).collect();
     for (record, i) in upserts {

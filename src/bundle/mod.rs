@@ -8,7 +8,8 @@
 //! - `tokens`: the zero-copy [`TokenSource`](crate::TokenSource) over the verified bytes,
 //!   and the overlay of a delta on its base;
 //! - `build`: `build_bundle`, `build_delta`;
-//! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base);
+//! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base),
+//!   and the same changes on a snapshot in memory (`Engine::with_changes`);
 //! - `load`: `Engine::load`, `Engine::apply_delta`, `inspect_bundle`.
 
 mod build;
@@ -23,6 +24,7 @@ mod wire;
 use std::sync::Arc;
 
 pub use build::{build_bundle, build_delta};
+pub(crate) use changes::apply_to_snapshot;
 pub use changes::build_delta_from_changes;
 pub use format::BundleKind;
 pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey, PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};

@@ -2,6 +2,7 @@
 //! lookup searches the sorted digest prefixes and decodes the one record it finds.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::bundle::format::{Prefix, TableLayout, BLOCK, PREFIX_LEN};
@@ -181,6 +182,10 @@ impl TokenSource for BundleTokens {
     fn records(&self) -> Box<dyn Iterator<Item = TokenRecord> + '_> {
         Box::new(self.iter())
     }
+
+    fn whole_digests(&self) -> bool {
+        false
+    }
 }
 
 /// A base bundle with a delta on top: the delta's records win, its removed digests are gone.
@@ -227,6 +232,10 @@ impl TokenSource for OverlayTokens {
         self.len
     }
 
+    fn whole_digests(&self) -> bool {
+        false
+    }
+
     fn records(&self) -> Box<dyn Iterator<Item = TokenRecord> + '_> {
         let removed = self.delta.removed();
         let mut next_removed = 0usize;
@@ -261,6 +270,38 @@ impl TokenSource for OverlayTokens {
                 return Some(b);
             }
         }))
+    }
+}
+
+/// Records read back from a bundle (the stored prefix, then zeros) with changes applied in
+/// memory (`Engine::with_changes`): looked up by prefix, as the bundle they came from is.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PrefixTokens {
+    by_prefix: BTreeMap<Prefix, TokenRecord>,
+}
+
+impl PrefixTokens {
+    pub(crate) fn new(records: Vec<TokenRecord>) -> PrefixTokens {
+        PrefixTokens { by_prefix: records.into_iter().map(|t| (prefix_of(&t.digest), t)).collect() }
+    }
+}
+
+impl TokenSource for PrefixTokens {
+    fn lookup(&self, digest: &[u8; 32]) -> Result<Option<TokenRecord>, Unreadable> {
+        // Like a bundle lookup: the record carries the digest asked for.
+        Ok(self.by_prefix.get(&prefix_of(digest)).map(|t| TokenRecord { digest: *digest, ..t.clone() }))
+    }
+
+    fn len(&self) -> usize {
+        self.by_prefix.len()
+    }
+
+    fn records(&self) -> Box<dyn Iterator<Item = TokenRecord> + '_> {
+        Box::new(self.by_prefix.values().cloned())
+    }
+
+    fn whole_digests(&self) -> bool {
+        false
     }
 }
 

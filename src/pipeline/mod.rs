@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use crate::decision::{Decision, Effect, Reason, Required, Step, TokenSummary};
 use crate::directory::{Level, Principal, ResourceKey};
 use crate::policy::{ip_allowed, PasswordAuth, Policy, Switch, UnknownRoute};
-use crate::profile::{is_read_method, RouteMatch};
+use crate::profile::RouteMatch;
 use crate::snapshot::Snapshot;
 use crate::time::{Timestamp, DAY};
 use crate::token::{digest_token, parse_prefix, AccessMode, Binding, TokenFormat, TokenKind, TokenRecord};
@@ -190,16 +190,31 @@ impl<'a> Context<'a> {
         if let Some(route) = &route {
             self.decision.required = Some(required(route));
             let public = route.resource.as_ref().is_some_and(|r| self.snapshot.meta.directory.is_public(r));
-            // A read is what the route needs, not the method: `git-upload-pack` is a POST that
-            // reads, and GET of a repository's webhooks needs admin.
-            let reads =
-                route.any_of.iter().any(|set| self.snapshot.profile.level_for(set).is_none_or(|l| l == Level::Read));
+            // A read is what the route needs, not only the method: `git-upload-pack` is a POST
+            // that reads, a commit comment is a POST that needs only read scopes but is still
+            // no read, and GET of a repository's webhooks needs admin.
+            let reads = route.method_reads && route.floor() == Level::Read && !route.owner_check;
             if public && reads {
                 trace.step("route", true, || {
                     format!("{} {} reads a public repository", self.request.method, route.template)
                 });
                 return stop(Reason::AnonymousPublicRead, "anyone may read a public repository");
             }
+            trace.step("route", false, || {
+                let why = if !route.method_reads {
+                    "changes something".to_owned()
+                } else if route.floor() > Level::Read {
+                    format!("needs {} access", route.floor().as_str())
+                } else if route.owner_check {
+                    "addresses an object only its owner's credentials reach".to_owned()
+                } else {
+                    "addresses no public repository".to_owned()
+                };
+                format!(
+                    "{} {} {why}: anonymous requests only read public repositories",
+                    self.request.method, route.template
+                )
+            });
         }
         stop(Reason::NoCredentials, "the request carries no credentials")
     }
@@ -395,23 +410,30 @@ impl<'a> Context<'a> {
         let granted = self.snapshot.profile.closure(&token.scopes);
         self.decision.granted = Some(granted.clone());
         if let Some(access) = token.access {
-            let ok = access == AccessMode::ReadWrite || is_read_method(&self.request.method);
+            // A coarse mode stands for the scopes of its level, judged by what the route needs
+            // (its level and the least level of its scope sets), never by the method alone:
+            // `read_only` reads (a clone included) and `read_write` also writes; neither stands
+            // for admin or delete scopes.
+            let floor = route.floor();
+            let ok = match access {
+                AccessMode::ReadOnly => floor == Level::Read && route.method_reads,
+                AccessMode::ReadWrite => floor <= Level::Write,
+            };
+            let needs = if floor == Level::Read && !route.method_reads { Level::Write } else { floor };
             trace.step("scope", ok, || {
                 format!(
-                    "access mode {} {} {}",
+                    "access mode {} {} {} {} (the route needs {})",
                     access.as_str(),
-                    if ok { "allows" } else { "does not allow" },
-                    self.request.method
+                    if ok { "covers" } else { "does not cover" },
+                    self.request.method.to_ascii_uppercase(),
+                    route.template,
+                    needs.as_str()
                 )
             });
             if !ok {
                 return stop(
                     Reason::ScopeMissing,
-                    format!(
-                        "a {} token cannot make a {} request",
-                        access.as_str(),
-                        self.request.method.to_ascii_uppercase()
-                    ),
+                    format!("a {} token cannot make this request: it needs {} access", access.as_str(), needs.as_str()),
                 );
             }
             if token.scopes.is_empty() {
@@ -457,23 +479,56 @@ impl<'a> Context<'a> {
         satisfied: Vec<String>,
         trace: &mut Trace<'_>,
     ) -> Verdict<()> {
-        let (Some(principal), Some(resource)) = (principal, &route.resource) else {
+        let Some(principal) = principal else {
             trace.step("permission", true, || "no user permission applies".into());
             return Ok(());
         };
-        let needed = match token.access {
-            Some(_) if satisfied.is_empty() => {
-                Some(if is_read_method(&self.request.method) { Level::Read } else { Level::Write })
-            }
-            _ => self.snapshot.profile.level_for(&satisfied),
-        };
-        let Some(needed) = needed else {
-            trace.step("permission", true, || "the scopes used need no permission on the resource".into());
+        let dir = &self.snapshot.meta.directory;
+        if route.owner_check {
+            // Only the origin knows who owns a snippet or a key: the gate asks for membership
+            // of the workspace the object lives in, and leaves ownership to the origin.
+            let Some(workspace) =
+                route.resource.as_ref().map(|r| ResourceKey::Workspace { workspace: r.workspace().to_owned() })
+            else {
+                trace.step("permission", true, || {
+                    format!(
+                        "the route addresses no workspace; the origin checks that `{}` owns the object",
+                        principal.id
+                    )
+                });
+                return Ok(());
+            };
+            let has = dir.level_on(principal, &workspace);
+            let ok = has.is_some();
+            trace.step("permission", ok, || {
+                format!(
+                    "`{}` has {} on {workspace}, needs read membership; the origin checks that `{}` owns the object",
+                    principal.id,
+                    has.map_or("no access", Level::as_str),
+                    principal.id
+                )
+            });
+            return if ok {
+                Ok(())
+            } else {
+                stop(Reason::PrincipalLacksPermission, format!("`{}` is not a member of {workspace}", principal.id))
+            };
+        }
+        let Some(resource) = &route.resource else {
+            trace.step("permission", true, || "the route addresses no workspace, project or repository".into());
             return Ok(());
         };
-        let dir = &self.snapshot.meta.directory;
+        // No scope is exempt: the principal's own permission must reach the route's level and
+        // the level of the scopes used (for an access mode without scopes, the least level any
+        // of the route's scope sets needs).
+        let scopes_need = match token.access {
+            Some(_) if satisfied.is_empty() => route.scope_floor,
+            _ => self.snapshot.profile.level_for(&satisfied).unwrap_or(Level::Read),
+        };
+        let needed = route.level.max(scopes_need);
         let has = dir.level_on(principal, resource);
-        let public_read = needed == Level::Read && dir.is_public(resource);
+        // A public repository lets everyone read it, and nothing more.
+        let public_read = needed == Level::Read && route.method_reads && dir.is_public(resource);
         let ok = public_read || has.is_some_and(|l| l >= needed);
         trace.step("permission", ok, || {
             format!(
@@ -520,7 +575,7 @@ fn token_format(secret: &str, trace: &mut Trace<'_>) -> Verdict<TokenFormat> {
     Ok(format)
 }
 
-fn summary(token: &TokenRecord) -> TokenSummary {
+pub(crate) fn summary(token: &TokenRecord) -> TokenSummary {
     TokenSummary {
         id: token.id.clone(),
         kind: token.kind.as_str().into(),

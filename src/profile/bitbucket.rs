@@ -1,6 +1,7 @@
 //! The built-in Bitbucket Cloud profile: the importer's output for the official OpenAPI spec,
 //! plus what the spec does not say (DESIGN.md §2): classic scope implications, the minimum
-//! permission each scope needs, and the Git smart-HTTP routes.
+//! permission each scope needs, which routes address objects the origin checks ownership of,
+//! and the Git smart-HTTP routes.
 //!
 //! The result is committed as `bitbucket-cloud.json` (compact form) and checked against the spec
 //! by `tests/profile_golden.rs`; `SCOPEGATE_BLESS=1 cargo test --test profile_golden` rewrites it.
@@ -15,6 +16,11 @@
 //! - write: `X:write`, `wiki` ("read and modify"), granular `write:*`;
 //! - read: any other classic `X`, granular `read:*`;
 //! - anything else: admin, so an unforeseen scope fails closed.
+//!
+//! A route's level is the importer's (the highest verb among the operation's granular scopes,
+//! else the method class). Routes whose granular scopes are all on `snippet`, `ssh-key`,
+//! `gpg-key` or `user` are marked `owner_check`: only the origin knows who owns a snippet or a
+//! key. Git: `git-upload-pack` (clone, fetch) reads, `git-receive-pack` (push) writes.
 
 use crate::directory::Level;
 use crate::error::Error;
@@ -60,6 +66,9 @@ pub(crate) fn from_openapi(spec_json: &str) -> Result<ProfileDoc, Error> {
             ));
         }
     }
+    for route in &mut doc.routes {
+        route.owner_check = owner_checked(&route.any_of);
+    }
     doc.routes.extend(git_routes());
     // The same checks the engine makes on load, so a bad regeneration fails here.
     Profile::compile(doc.clone())?;
@@ -70,18 +79,28 @@ pub(crate) fn from_openapi(spec_json: &str) -> Result<ProfileDoc, Error> {
 /// read, push writes.
 fn git_routes() -> Vec<RouteDef> {
     let sets = |pair: [&str; 2]| pair.iter().map(|s| vec![(*s).to_owned()]).collect::<Vec<_>>();
-    let route = |method: &str, tail: &str, query: Option<&str>, pair: [&str; 2]| RouteDef {
+    let route = |method: &str, tail: &str, query: Option<&str>, pair: [&str; 2], level| RouteDef {
         method: method.to_owned(),
         path: format!("/{{workspace}}/{{repo_slug}}/{tail}"),
         any_of: sets(pair),
         query: query.map(str::to_owned),
+        level: Some(level),
+        owner_check: false,
     };
     vec![
-        route("GET", "info/refs", Some("service=git-upload-pack"), READ),
-        route("GET", "info/refs", Some("service=git-receive-pack"), WRITE),
-        route("POST", "git-upload-pack", None, READ),
-        route("POST", "git-receive-pack", None, WRITE),
+        route("GET", "info/refs", Some("service=git-upload-pack"), READ, Level::Read),
+        route("GET", "info/refs", Some("service=git-receive-pack"), WRITE, Level::Write),
+        route("POST", "git-upload-pack", None, READ, Level::Read),
+        route("POST", "git-receive-pack", None, WRITE, Level::Write),
     ]
+}
+
+/// Whether every granular scope of an operation is on an object the origin checks ownership
+/// of (snippets, a user's keys, the user): `false` without granular scopes.
+fn owner_checked(any_of: &[Vec<String>]) -> bool {
+    let mut granular = any_of.iter().flatten().filter_map(|s| s.strip_suffix(":bitbucket")).peekable();
+    granular.peek().is_some()
+        && granular.all(|s| s.split_once(':').is_some_and(|(_, object)| ACCOUNT_LEVEL_GRANULAR.contains(&object)))
 }
 
 /// The minimum user permission for a scope; the rule is in the module docs.
@@ -148,9 +167,25 @@ mod tests {
     }
 
     #[test]
+    fn owner_checked_routes_have_only_snippet_key_or_user_granular_scopes() {
+        let sets = |v: &[&[&str]]| v.iter().map(|s| s.iter().map(|x| (*x).to_owned()).collect()).collect::<Vec<_>>();
+        assert!(owner_checked(&sets(&[&["snippet:write"], &["delete:snippet:bitbucket"]])));
+        assert!(owner_checked(&sets(&[&["account"], &["read:user:bitbucket"]])));
+        assert!(owner_checked(&sets(&[&["read:ssh-key:bitbucket", "write:ssh-key:bitbucket"]])));
+        assert!(!owner_checked(&sets(&[&["account"], &["read:workspace:bitbucket"]])));
+        assert!(!owner_checked(&sets(&[&["read:snippet:bitbucket", "read:repository:bitbucket"]])));
+        assert!(!owner_checked(&sets(&[&["snippet"]])), "classic scopes alone say nothing about ownership");
+        assert!(!owner_checked(&sets(&[&[]])));
+    }
+
+    #[test]
     fn git_routes_need_repository_read_or_write() {
         let routes = git_routes();
         assert_eq!(routes.len(), 4);
+        for r in &routes {
+            let fetch = r.path.ends_with("git-upload-pack") || r.query.as_deref() == Some("service=git-upload-pack");
+            assert_eq!(r.level, Some(if fetch { Level::Read } else { Level::Write }), "{} {}", r.method, r.path);
+        }
         assert!(routes.iter().all(|r| r.path.starts_with("/{workspace}/{repo_slug}/")));
         let push = routes.iter().find(|r| r.path.ends_with("git-receive-pack")).unwrap();
         assert_eq!(

@@ -51,6 +51,17 @@ pub struct RouteDef {
     /// A query parameter that selects this route (`service=git-receive-pack`).
     #[serde(default)]
     pub query: Option<String>,
+    /// The permission level the operation needs (read < write < admin): what a principal must
+    /// hold on the addressed resource, and what an access mode must cover. Absent in profiles
+    /// written before levels existed: [`Profile::compile`] fills it from the method class
+    /// ([`method_level`]).
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// The origin checks that the caller owns the addressed object (a snippet, the user's own
+    /// keys), which the profile cannot know: a user-bound token needs read membership of the
+    /// addressed workspace here, and the origin decides the rest.
+    #[serde(default)]
+    pub owner_check: bool,
 }
 
 /// A profile as data: what `profileFromOpenApi` returns and a bundle carries.
@@ -78,6 +89,24 @@ pub struct RouteMatch {
     pub template: String,
     pub any_of: Vec<Vec<String>>,
     pub resource: Option<ResourceKey>,
+    /// The route's own level (see [`RouteDef::level`]).
+    pub level: Level,
+    /// The least level among the route's scope sets (a set of scopes without a level: read):
+    /// what a principal needs at least, whichever set a token uses.
+    pub scope_floor: Level,
+    /// Whether the method reads ([`method_level`]): GET, HEAD, OPTIONS, or a Git fetch.
+    pub method_reads: bool,
+    /// See [`RouteDef::owner_check`].
+    pub owner_check: bool,
+}
+
+impl RouteMatch {
+    /// What a request on this route needs whatever its scopes: the route's level and the least
+    /// level of its scope sets. Anonymous reads and access modes are judged by it.
+    #[must_use]
+    pub fn floor(&self) -> Level {
+        self.level.max(self.scope_floor)
+    }
 }
 
 /// A compiled profile: the doc plus its router and implication closure. Cheap to clone.
@@ -124,7 +153,7 @@ impl Profile {
     ///
     /// # Errors
     /// A route that conflicts with another, or a scope that names an unknown scope.
-    pub fn compile(doc: ProfileDoc) -> Result<Profile, Error> {
+    pub fn compile(mut doc: ProfileDoc) -> Result<Profile, Error> {
         if doc.scopes.len() > MAX_SCOPES {
             return Err(profile_error("scopes", format!("more than {MAX_SCOPES} scopes")));
         }
@@ -173,6 +202,11 @@ impl Profile {
                 }
             }
         }
+        for r in &mut doc.routes {
+            if r.level.is_none() {
+                r.level = Some(method_level(&r.method, &r.path));
+            }
+        }
         let table = RouteTable::build(&doc.routes)?;
         Ok(Profile { inner: Arc::new(Compiled { doc, table, index, implies: direct }) })
     }
@@ -219,7 +253,17 @@ impl Profile {
     pub fn match_route(&self, method: &str, path: &str, query: Option<&str>) -> Option<RouteMatch> {
         let hit = self.inner.table.find(method, path, query)?;
         let def = self.inner.doc.routes.get(hit.route)?;
-        Some(RouteMatch { template: def.path.clone(), any_of: def.any_of.clone(), resource: hit.resource })
+        let scope_floor =
+            def.any_of.iter().map(|set| self.level_for(set).unwrap_or(Level::Read)).min().unwrap_or(Level::Read);
+        Some(RouteMatch {
+            template: def.path.clone(),
+            any_of: def.any_of.clone(),
+            resource: hit.resource,
+            level: def.level.unwrap_or_else(|| method_level(&def.method, &def.path)),
+            scope_floor,
+            method_reads: method_level(&def.method, &def.path) == Level::Read,
+            owner_check: def.owner_check,
+        })
     }
 
     /// `scopes` closed under the catalogue's implications, sorted and deduplicated. Scopes the
@@ -257,6 +301,16 @@ impl Profile {
         self.inner.index.contains_key(name)
     }
 
+    /// What granting this scope amounts to: the catalogue's level for it or the level its
+    /// name's verb says, whichever is higher (`snippet:write` writes though a user needs no
+    /// permission on any resource for it). What token creation and audits judge scopes by.
+    #[must_use]
+    pub fn grant_level(&self, scope: &str) -> Option<Level> {
+        let inner = &*self.inner;
+        let listed = inner.index.get(scope).and_then(|&i| inner.doc.scopes.get(i)).and_then(|d| d.level);
+        listed.max(verb_level(scope))
+    }
+
     /// The highest minimum level among `scopes`: what a user needs to use all of them.
     #[must_use]
     pub fn level_for(&self, scopes: &[String]) -> Option<Level> {
@@ -272,6 +326,48 @@ impl Profile {
 #[must_use]
 pub fn is_read_method(method: &str) -> bool {
     ["GET", "HEAD", "OPTIONS"].iter().any(|m| m.eq_ignore_ascii_case(method))
+}
+
+/// The method class of a route: GET, HEAD and OPTIONS read, and so does Git smart HTTP's
+/// `git-upload-pack` (a POST that fetches); every other method writes. The level of a route
+/// whose spec says nothing finer.
+#[must_use]
+pub fn method_level(method: &str, path: &str) -> Level {
+    let git_fetch = method.eq_ignore_ascii_case("POST") && path.rsplit('/').next() == Some(GIT_UPLOAD_PACK);
+    if is_read_method(method) || git_fetch {
+        Level::Read
+    } else {
+        Level::Write
+    }
+}
+
+const GIT_UPLOAD_PACK: &str = "git-upload-pack";
+
+/// The level a scope's name says by its verbs (`read`, `write`, `admin`, `delete`, in any
+/// `:`-separated part: `repository:write`, `delete:snippet:bitbucket`), the highest one; `None`
+/// for a name without one (`repository`, `pipeline:variable`).
+#[must_use]
+pub fn verb_level(scope: &str) -> Option<Level> {
+    scope.split(':').filter_map(verb).max()
+}
+
+/// The verb of a granular-style scope, `verb:resource[:...]` (`write:repository:bitbucket`,
+/// `read:pets`): what the importer derives a route's level from.
+pub(crate) fn granular_verb(scope: &str) -> Option<Level> {
+    let (head, rest) = scope.split_once(':')?;
+    if rest.is_empty() {
+        return None;
+    }
+    verb(head)
+}
+
+fn verb(word: &str) -> Option<Level> {
+    match word {
+        "read" => Some(Level::Read),
+        "write" => Some(Level::Write),
+        "admin" | "delete" => Some(Level::Admin),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 //!   or an empty scope list is the `[]` set (any authenticated token);
 //! - each `x-atlassian-oauth2-scopes` entry (`{state, scheme, scopes}`) adds one more set;
 //! - an operation left with no set at all needs no scope: `[[]]`;
+//! - an operation's level is the highest verb among its granular-style scopes (`read:x` read,
+//!   `write:x` write, `admin:x` and `delete:x` admin); without any, its method class;
 //! - the catalogue is every scope of the flows' `scopes` maps and of any requirement, sorted.
 
 use std::collections::BTreeSet;
@@ -18,8 +20,8 @@ use crate::error::Error;
 
 use super::template::parse_template;
 use super::{
-    check_scope_name, profile_error, Profile, ProfileDoc, RouteDef, ScopeDef, MAX_ROUTES, MAX_SCOPES, MAX_SETS,
-    MAX_SET_LEN,
+    check_scope_name, granular_verb, method_level, profile_error, Profile, ProfileDoc, RouteDef, ScopeDef, MAX_ROUTES,
+    MAX_SCOPES, MAX_SETS, MAX_SET_LEN,
 };
 
 /// The operations of a path item, in the order routes are listed.
@@ -78,7 +80,21 @@ pub fn profile_from_openapi(spec_json: &str, name: &str) -> Result<ProfileDoc, E
             if catalogue.len() > MAX_SCOPES {
                 return Err(profile_error(&at, format!("more than {MAX_SCOPES} distinct scopes")));
             }
-            routes.push(RouteDef { method: method.to_ascii_uppercase(), path: path.clone(), any_of, query: None });
+            let method = method.to_ascii_uppercase();
+            let level = any_of
+                .iter()
+                .flatten()
+                .filter_map(|s| granular_verb(s))
+                .max()
+                .unwrap_or_else(|| method_level(&method, &path));
+            routes.push(RouteDef {
+                method,
+                path: path.clone(),
+                any_of,
+                query: None,
+                level: Some(level),
+                owner_check: false,
+            });
         }
     }
     let scopes = catalogue.into_iter().map(|name| ScopeDef { name, implies: Vec::new(), level: None }).collect();

@@ -242,7 +242,14 @@ fn scope(name: &str, implies: &[&str]) -> ScopeDef {
 }
 
 fn r(method: &str, path: &str, any_of: &[&[&str]]) -> RouteDef {
-    RouteDef { method: method.into(), path: path.into(), any_of: sets(any_of), query: None }
+    RouteDef {
+        method: method.into(),
+        path: path.into(),
+        any_of: sets(any_of),
+        query: None,
+        level: None,
+        owner_check: false,
+    }
 }
 
 fn compile_err(d: ProfileDoc) -> String {
@@ -301,6 +308,133 @@ fn level_for_takes_the_highest() {
 fn read_methods() {
     assert!(is_read_method("get") && is_read_method("HEAD") && is_read_method("Options"));
     assert!(!is_read_method("POST") && !is_read_method("") && !is_read_method("GETX"));
+}
+
+// ---- route levels (issue 7) ----
+
+#[test]
+fn method_level_reads_safe_methods_and_git_fetches() {
+    assert_eq!(method_level("GET", "/x"), Level::Read);
+    assert_eq!(method_level("head", "/x"), Level::Read);
+    assert_eq!(method_level("OPTIONS", "/x"), Level::Read);
+    assert_eq!(method_level("POST", "/x"), Level::Write);
+    assert_eq!(method_level("DELETE", "/x"), Level::Write);
+    assert_eq!(method_level("POST", "/{workspace}/{repo_slug}/git-upload-pack"), Level::Read);
+    assert_eq!(method_level("POST", "/{workspace}/{repo_slug}/git-receive-pack"), Level::Write);
+    assert_eq!(method_level("PUT", "/{workspace}/{repo_slug}/git-upload-pack"), Level::Write);
+    assert_eq!(method_level("POST", "/x/git-upload-pack-not"), Level::Write);
+}
+
+#[test]
+fn verbs_of_scope_names() {
+    assert_eq!(verb_level("repository"), None);
+    assert_eq!(verb_level("pipeline:variable"), None);
+    assert_eq!(verb_level("repository:write"), Some(Level::Write));
+    assert_eq!(verb_level("snippet:write"), Some(Level::Write));
+    assert_eq!(verb_level("repository:delete"), Some(Level::Admin));
+    assert_eq!(verb_level("project:admin"), Some(Level::Admin));
+    assert_eq!(verb_level("read:repository:bitbucket"), Some(Level::Read));
+    assert_eq!(verb_level("delete:snippet:bitbucket"), Some(Level::Admin));
+    assert_eq!(granular_verb("write:pets"), Some(Level::Write));
+    assert_eq!(granular_verb("repository:write"), None, "classic scopes put the verb last");
+    assert_eq!(granular_verb("read:"), None);
+    assert_eq!(granular_verb("read"), None);
+}
+
+#[test]
+fn importer_levels_come_from_granular_verbs_else_the_method() {
+    let doc = import(json!({
+        "/pets": {
+            "get": {"security": [{"oauth2": ["repo"]}], "x-atlassian-oauth2-scopes": [{"scopes": ["read:pets"]}]},
+            "post": {"security": [{"oauth2": ["repo"]}], "x-atlassian-oauth2-scopes": [{"scopes": ["read:pets", "write:pets"]}]},
+            "delete": {"x-atlassian-oauth2-scopes": [{"scopes": ["delete:pets"]}]},
+            "put": {"security": [{"oauth2": ["repo:write"]}]},
+            "patch": {"x-atlassian-oauth2-scopes": [{"scopes": ["read:pets"]}]}
+        },
+        "/open": {"get": {}, "post": {}}
+    }));
+    let level = |method: &str, path: &str| route(&doc, method, path).level;
+    assert_eq!(level("GET", "/2.0/pets"), Some(Level::Read));
+    assert_eq!(level("POST", "/2.0/pets"), Some(Level::Write));
+    assert_eq!(level("DELETE", "/2.0/pets"), Some(Level::Admin));
+    // No granular-style scope: the method class.
+    assert_eq!(level("PUT", "/2.0/pets"), Some(Level::Write));
+    // The spec's verb wins over the method: a PATCH that needs only `read:pets` is a read route.
+    assert_eq!(level("PATCH", "/2.0/pets"), Some(Level::Read));
+    assert_eq!(level("GET", "/2.0/open"), Some(Level::Read));
+    assert_eq!(level("POST", "/2.0/open"), Some(Level::Write));
+    assert!(doc.routes.iter().all(|r| !r.owner_check));
+}
+
+#[test]
+fn profiles_without_levels_take_the_method_class() {
+    let json = json!({"name": "old", "base_path": "", "scopes": [{"name": "a"}], "routes": [
+        {"method": "GET", "path": "/x", "any_of": [["a"]]},
+        {"method": "DELETE", "path": "/x", "any_of": [["a"]]},
+        {"method": "POST", "path": "/{w}/{r}/git-upload-pack", "any_of": [["a"]]}
+    ]});
+    let doc: ProfileDoc = serde_json::from_value(json).unwrap();
+    assert!(doc.routes.iter().all(|r| r.level.is_none() && !r.owner_check));
+    let p = Profile::compile(doc).unwrap();
+    let levels: Vec<Option<Level>> = p.doc().routes.iter().map(|r| r.level).collect();
+    assert_eq!(levels, [Some(Level::Read), Some(Level::Write), Some(Level::Read)]);
+    let m = p.match_route("DELETE", "/x", None).unwrap();
+    assert_eq!((m.level, m.scope_floor, m.method_reads, m.owner_check), (Level::Write, Level::Read, false, false));
+}
+
+#[test]
+fn route_matches_carry_level_floor_and_ownership() {
+    let p = Profile::builtin("bitbucket-cloud").unwrap();
+    let at = |method: &str, path: &str, query: Option<&str>| p.match_route(method, path, query).unwrap();
+    let hooks = at("GET", "/2.0/repositories/acme/web/hooks", None);
+    assert_eq!((hooks.level, hooks.scope_floor, hooks.floor()), (Level::Read, Level::Admin, Level::Admin));
+    let comment = at("POST", "/2.0/repositories/acme/web/commit/abc/comments", None);
+    assert_eq!((comment.level, comment.method_reads), (Level::Read, false));
+    let pipelines = at("POST", "/2.0/repositories/acme/web/pipelines", None);
+    assert_eq!((pipelines.level, pipelines.scope_floor), (Level::Write, Level::Read));
+    let delete = at("DELETE", "/2.0/repositories/acme/web", None);
+    assert_eq!(delete.floor(), Level::Admin);
+    let clone = at("POST", "/acme/web.git/git-upload-pack", None);
+    assert_eq!((clone.level, clone.method_reads), (Level::Read, true));
+    let refs = at("GET", "/acme/web.git/info/refs", Some("service=git-receive-pack"));
+    assert_eq!((refs.level, refs.method_reads), (Level::Write, true));
+    let snippet = at("DELETE", "/2.0/snippets/acme/abc", None);
+    assert_eq!((snippet.level, snippet.owner_check), (Level::Admin, true));
+    assert!(at("GET", "/2.0/user", None).owner_check);
+    assert!(at("GET", "/2.0/users/someone/ssh-keys", None).owner_check);
+    assert!(!at("GET", "/2.0/workspaces/acme/members", None).owner_check);
+    // The Git routes and the 26 operations without granular scopes follow the method class.
+    let props = at("PUT", "/2.0/repositories/acme/web/properties/app/flag", None);
+    assert_eq!((props.level, props.any_of.clone()), (Level::Write, vec![Vec::<String>::new()]));
+}
+
+#[test]
+fn grant_level_is_the_catalogue_level_or_the_verb() {
+    let p = Profile::builtin("bitbucket-cloud").unwrap();
+    assert_eq!(p.grant_level("repository"), Some(Level::Read));
+    assert_eq!(p.grant_level("account"), None);
+    assert_eq!(p.grant_level("snippet:write"), Some(Level::Write));
+    assert_eq!(p.grant_level("account:write"), Some(Level::Write));
+    assert_eq!(p.grant_level("pipeline:variable"), Some(Level::Admin));
+    assert_eq!(p.grant_level("webhook"), Some(Level::Admin));
+    assert_eq!(p.grant_level("delete:ssh-key:bitbucket"), Some(Level::Admin));
+    assert_eq!(p.grant_level("read:user:bitbucket"), Some(Level::Read));
+}
+
+#[test]
+fn compact_form_writes_levels_only_where_they_say_something() {
+    let mut admin = r("GET", "/2.0/a", &[&["x"]]);
+    admin.level = Some(Level::Admin);
+    let mut owned = r("DELETE", "/2.0/a", &[&["x"]]);
+    owned.level = Some(Level::Write);
+    owned.owner_check = true;
+    let mut plain = r("POST", "/2.0/a", &[&["x"]]);
+    plain.level = Some(Level::Write);
+    let d = doc(vec![scope("x", &[])], vec![admin, owned, plain]);
+    let text = compact::render(&d).unwrap();
+    assert!(text.contains(r#"["/2.0/a",[["GET",0,"admin"],["DELETE",0,"write","owner"],["POST",0]]]"#), "{text}");
+    assert_eq!(compact::parse(&text).unwrap(), d);
+    assert!(compact::parse(&text.replace("\"owner\"", "\"owned\"")).is_err());
 }
 
 // ---- router ----

@@ -131,19 +131,15 @@ pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
     let root = json::Path::Root;
     let doc = input::policy_change(json::At::root(&value, &root))?;
     let mut meta = current.clone();
+    // NOTE: each key replaces what it names and nothing else: `default_policy` alone keeps the
+    // listed policies, `policies` alone keeps the default policy.
     if doc.policies.is_some() || doc.default_policy.is_some() {
-        let listed = match doc.policies {
-            Some(listed) => listed,
-            None => {
-                return Err(Error::state(
-                    "policies",
-                    "give the whole list of policies with `default_policy`; a change replaces the list",
-                ))
-            }
-        };
+        let listed_given = doc.policies.is_some();
         let default_given = doc.default_policy.is_some();
-        let compiled = compile_policies(listed, doc.default_policy)?;
-        meta.policies.listed = compiled.listed;
+        let compiled = compile_policies(doc.policies.unwrap_or_default(), doc.default_policy)?;
+        if listed_given {
+            meta.policies.listed = compiled.listed;
+        }
         if default_given {
             meta.policies.default = compiled.default;
         }

@@ -108,13 +108,14 @@ impl TokenKind {
     }
 }
 
-/// A coarse access mode, judged by the request method instead of route scopes.
+/// A coarse access mode instead of route scopes, judged by what the route needs (its level and
+/// its scopes' least level), never by the method alone; no mode covers admin-level routes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessMode {
-    /// GET, HEAD, OPTIONS.
+    /// Read-level routes, by a method that reads (GET, HEAD, OPTIONS, a Git fetch).
     ReadOnly,
-    /// Also PUT, POST, PATCH, DELETE.
+    /// Read- and write-level routes, by any method.
     ReadWrite,
 }
 

@@ -1,5 +1,5 @@
 // Signed bundles and the admin API through the built package (pkg/) in Node: keys, build,
-// load, tamper, expiry, deltas, preview, audit, canCreateToken, profiles.
+// load, tamper, expiry, deltas, preview, audit, canCreateToken, canRevokeToken, profiles.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 
@@ -309,6 +309,60 @@ test("canCreateToken decides by token-management permissions and policy", () => 
   assert.throws(() => engine.canCreateToken("u-mary", "api_token"), TypeError);
 });
 
+test("canCreateToken asks create_write for every scope that writes, by level or by verb", () => {
+  const state = structuredClone(fixture.state);
+  state.token_permissions = { use: ["*"], create: ["developers"], create_write: ["maintainers"], create_for_others: [] };
+  const engine = Engine.fromState(state);
+  const expiresAt = iso(now + 30 * DAY);
+  for (const scopes of [["snippet:write"], ["account:write"], ["write:repository:bitbucket"], ["delete:snippet:bitbucket"]]) {
+    const d = engine.canCreateToken("u-mary", { kind: "api_token", scopes, expiresAt }, { now });
+    assert.equal(d.reason, "principal_lacks_permission", scopes[0]);
+    assert.match(d.message, /may create read-only tokens only: scope `.+` writes$/);
+  }
+  assert.equal(engine.canCreateToken("u-mary", { kind: "api_token", access: "read_write", expiresAt }, { now }).reason, "principal_lacks_permission");
+  assert.equal(engine.canCreateToken("u-mary", { kind: "api_token", scopes: ["snippet", "account"], expiresAt }, { now }).reason, "ok");
+  engine.free();
+});
+
+test("canRevokeToken: own tokens, create_for_others, admins of an access token's resource", () => {
+  const state = structuredClone(fixture.state);
+  state.principals.push(
+    { id: "u-root", kind: "user", email: "root@acme.test", status: "active", groups: ["admins"] },
+    { id: "u-wade", kind: "user", email: "wade@acme.test", status: "active", groups: [], permissions: [{ resource: "acme/web", level: "admin" }] },
+    { id: "u-bob", kind: "user", email: "bob@acme.test", status: "active", groups: ["developers"], permissions: [{ resource: "acme", level: "write" }] },
+    { id: "u-gone", kind: "user", email: "gone@acme.test", status: "deactivated", groups: ["admins"] },
+  );
+  state.token_permissions = { use: ["*"], create: ["developers"], create_write: ["developers"], create_for_others: ["admins"] };
+  // Through a signed bundle: the tokens are found by id in the zero-copy table.
+  const engine = Engine.load(buildBundle(state, keys.privateKey), { publicKey: keys.publicKey, now });
+  const revoke = (actor, id) => engine.canRevokeToken(actor, id, { now });
+  const own = revoke("u-mary", "mary-readonly");
+  assert.equal(own.reason, "ok", own.message);
+  assert.equal(own.allow, true);
+  assert.equal(own.effect, "allow");
+  assert.deepEqual(own.token, { id: "mary-readonly", kind: "api_token", label: "mary's laptop (read only)", principal: "u-mary" });
+  assert.equal(revoke("u-mary", "web-read").reason, "ok", "the creator of an access token");
+  assert.equal(revoke("u-bob", "mary-readonly").reason, "principal_lacks_permission");
+  assert.equal(revoke("u-bob", "web-read").reason, "principal_lacks_permission", "a writer is no admin");
+  assert.equal(revoke("u-wade", "web-read").reason, "ok", "an admin of the token's repository");
+  assert.equal(revoke("u-wade", "mary-readonly").reason, "principal_lacks_permission");
+  assert.equal(revoke("u-root", "mary-readonly").reason, "ok", "create_for_others");
+  assert.equal(revoke("u-gone", "mary-readonly").reason, "principal_inactive");
+  assert.equal(revoke("u-nobody", "mary-readonly").reason, "principal_inactive");
+  assert.match(revoke("u-mary", "old-ci").message, /already revoked/);
+  throwsError(() => revoke("u-root", "no-such-token"), /^tokenId: no token has this id$/);
+  const secret = fixture.tokens["web-read"];
+  throwsError(() => revoke("u-root", secret), /^tokenId: expected a token id, got a token secret/);
+  try {
+    revoke("u-root", secret);
+  } catch (e) {
+    assert.ok(!e.message.includes(secret), "the secret is never echoed");
+  }
+  assert.throws(() => engine.canRevokeToken("u-root", 7), TypeError);
+  assert.throws(() => engine.canRevokeToken(undefined, "web-read"), TypeError);
+  engine.free();
+});
+
 const TINY_SPEC = {
   openapi: "3.0.3",
   info: { title: "Tiny Notes API", version: "1" },
@@ -355,6 +409,44 @@ test("profileFromOpenApi turns a tiny spec into a profile a state can use", () =
   assert.equal(d.reason, "scope_missing");
   assert.deepEqual(d.required.anyOf, [["notes:write"]]);
   assert.equal(engine.check({ url: "/v1/elsewhere", headers: bearer(reader.token), now }).reason, "route_unknown");
+});
+
+test("profileFromOpenApi gives every route a level: granular verbs, else the method class", () => {
+  const spec = structuredClone(TINY_SPEC);
+  spec.components.securitySchemes.oauth.flows.clientCredentials.scopes["read:notes"] = "";
+  spec.components.securitySchemes.oauth.flows.clientCredentials.scopes["admin:notes"] = "";
+  spec.paths["/workspaces/{workspace}/notes/{id}"].post = { security: [{ oauth: ["read:notes"] }] };
+  spec.paths["/workspaces/{workspace}/notes/{id}"].put = { security: [{ oauth: ["admin:notes"] }] };
+  const profile = profileFromOpenApi(spec);
+  const level = (method) => profile.routes.find((r) => r.method === method).level;
+  assert.equal(level("GET"), "read");
+  assert.equal(level("DELETE"), "write", "no granular-style scope: the method class");
+  assert.equal(level("POST"), "read", "the spec's verb");
+  assert.equal(level("PUT"), "admin");
+  assert.ok(profile.routes.every((r) => r.owner_check === false));
+
+  const minted = { ro: mintToken("workspace_access_token"), rw: mintToken("workspace_access_token") };
+  const token = (id, access) => ({
+    id, kind: "workspace_access_token", resource: "acme", access, secret_sha256: minted[id].sha256,
+    created_at: iso(now - DAY), expires_at: iso(now + 30 * DAY),
+  });
+  const engine = Engine.fromState({
+    issued_at: fixture.state.issued_at, profile, resources: { workspaces: [{ slug: "acme" }] },
+    tokens: [token("ro", "read_only"), token("rw", "read_write")],
+  });
+  const check = (method, id) => engine.check({ method, url: "/v1/workspaces/acme/notes/7", headers: bearer(minted[id].token), now }).reason;
+  assert.equal(check("GET", "ro"), "ok");
+  assert.equal(check("POST", "ro"), "scope_missing", "a read-only mode never changes anything");
+  assert.equal(check("DELETE", "rw"), "ok");
+  assert.equal(check("PUT", "rw"), "scope_missing", "no access mode stands for admin scopes");
+  // A profile without levels (written before them) takes the method class.
+  const old = structuredClone(profile);
+  for (const r of old.routes) delete r.level;
+  const legacy = Engine.fromState({ issued_at: fixture.state.issued_at, profile: old, resources: { workspaces: [{ slug: "acme" }] },
+    tokens: [token("rw", "read_write")] });
+  assert.equal(legacy.check({ method: "PUT", url: "/v1/workspaces/acme/notes/7", headers: bearer(minted.rw.token), now }).reason, "ok");
+  engine.free();
+  legacy.free();
 });
 
 test("the built-in Bitbucket profile: REST and Git over HTTP, through a signed bundle", () => {
@@ -407,4 +499,79 @@ test("estate, policies and withPolicies over a signed bundle (the admin page's v
   assert.equal(blocked.info().signed, false);
   assert.equal(engine.check({ url: REPO, headers: auth, now }).reason, "ok", "the signed engine is unchanged");
   throwsError(() => engine.withPolicies({ policies: [{ name: "p", max_token_lifetime_days: 0 }], default_policy: {} }), /^policies\[0\]\.max_token_lifetime_days/);
+});
+
+test("a default_policy-only change keeps the listed policies (preview, withPolicies, buildDelta)", () => {
+  const state = structuredClone(fixture.state);
+  state.policies = [{ name: "devs", members: { groups: ["developers"] }, api_tokens: "allow" }];
+  const engine = Engine.fromState(state);
+  const change = { default_policy: { api_tokens: "block" } };
+  // Mary is in `devs`, which still allows API tokens: nothing changes for her token.
+  assert.equal(engine.preview(change, { now }).changedCount, 0);
+  const applied = engine.withPolicies(change);
+  assert.deepEqual(applied.policies().policies.map((p) => p.name), ["devs"]);
+  assert.equal(applied.policies().default_policy.api_tokens, "block");
+  // Without `devs`, the same change blocks her token.
+  assert.equal(Engine.fromState(fixture.state).preview(change, { now }).changedCount, 1);
+  const delta = buildDelta(bundle, { issued_at: fixture.state.issued_at, ...change }, keys.privateKey, { form: "changes" });
+  const signed = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  signed.applyDelta(delta, { now });
+  assert.equal(signed.check({ url: REPO, headers: bearer(fixture.tokens["mary-readonly"]), now }).reason, "api_tokens_blocked");
+});
+
+test("preview lists up to maxListed changed tokens; the counts are exact", () => {
+  const engine = Engine.fromState(fixture.state);
+  const cap = { default_policy: { max_token_lifetime_days: 1 } };
+  const all = engine.preview(cap, { now, maxListed: 1e9 });
+  assert.equal(all.changedCount, 3);
+  assert.equal(all.changed.length, 3);
+  const one = engine.preview(cap, { now, maxListed: 1 });
+  assert.equal(one.changedCount, 3);
+  assert.deepEqual(one.changed, all.changed.slice(0, 1));
+  throwsError(() => engine.preview(cap, { maxListed: -1 }), /maxListed/);
+  assert.throws(() => engine.preview(cap, { maxListed: "all" }), TypeError);
+});
+
+test("withChanges: the working state of a bundle or a state, as its signed delta would make it", () => {
+  const signed = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  const minted = mintToken("api_token");
+  const changes = {
+    issued_at: iso(now),
+    revoke: ["web-read"],
+    upsert: [{ id: "mary-new", kind: "api_token", secret_sha256: minted.sha256, principal: "u-mary", access: "read_only",
+               created_at: iso(now), expires_at: iso(now + 30 * DAY) }],
+  };
+  const viaDelta = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  viaDelta.applyDelta(buildDelta(bundle, changes, keys.privateKey), { now });
+  const onBundle = signed.withChanges(changes);
+  const onState = Engine.fromState(fixture.state).withChanges(changes);
+  for (const token of [fixture.tokens["web-read"], fixture.tokens["web-deploy"], minted.token, fixture.tokens["old-ci"]]) {
+    const want = viaDelta.check({ url: REPO, headers: bearer(token), now });
+    assert.deepEqual(onBundle.check({ url: REPO, headers: bearer(token), now }), want);
+    assert.deepEqual(onState.check({ url: REPO, headers: bearer(token), now }), want);
+  }
+  assert.equal(onBundle.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "token_revoked");
+  assert.equal(onBundle.check({ url: REPO, headers: bearer(minted.token), now }).reason, "ok");
+  assert.equal(signed.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "ok", "unchanged");
+  assert.deepEqual(onBundle.info(), { ...onState.info() }, "the same snapshot either way");
+  throwsError(() => signed.withChanges({ issued_at: iso(now), revoke: ["nope"] }), /^revoke\[0\]: unknown token "nope"$/);
+  throwsError(() => signed.withChanges({ issued_at: "2000-01-01T00:00:00Z" }), /^issued_at: .* before the base/);
+});
+
+test("engine.buildBundle and engine.state: sign the working state, export it as a state", () => {
+  const changes = { issued_at: iso(now), revoke: ["web-read"] };
+  const onState = Engine.fromState(fixture.state).withChanges(changes);
+  const onBundle = Engine.load(bundle, { publicKey: keys.publicKey, now }).withChanges(changes);
+  const rebuilt = onState.buildBundle(keys.privateKey, { ttlSeconds: 3600 });
+  assert.ok(rebuilt instanceof Uint8Array);
+  assert.deepEqual(onBundle.buildBundle(keys.privateKey, { ttlSeconds: 3600 }), rebuilt, "the same bytes from a bundle or its state");
+  const exported = onState.state();
+  assert.equal(exported.issued_at, iso(now));
+  assert.equal(exported.tokens.find((t) => t.id === "web-read").revoked_at, iso(now));
+  assert.deepEqual(buildBundle(exported, keys.privateKey, { ttlSeconds: 3600 }), rebuilt, "the exported state builds the same bundle");
+  assert.ok(!JSON.stringify(exported).includes(fixture.tokens["web-read"]), "digests, never secrets");
+  const loaded = Engine.load(rebuilt, { publicKey: keys.publicKey, now });
+  assert.equal(loaded.check({ url: REPO, headers: bearer(fixture.tokens["web-read"]), now }).reason, "token_revoked");
+  throwsError(() => onBundle.state(), /keeps only the first 16 bytes of each secret digest/);
+  throwsError(() => onState.buildBundle(keys.publicKey.slice(0, 10)), /key/i);
 });

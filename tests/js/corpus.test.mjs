@@ -80,7 +80,7 @@ if (!existsSync(fileURLToPath(pkgEntry))) {
     return diffs;
   }
 
-  const KNOWN_CASE_FIELDS = new Set(["name", "note", "now", "state", "request", "expect"]);
+  const KNOWN_CASE_FIELDS = new Set(["name", "note", "now", "state", "request", "create", "revoke", "expect"]);
   const KNOWN_EXPECT_FIELDS = new Set(["effect", "reason", "policy", "clientIp", "token", "granted", "required", "expiresAt"]);
 
   for (const { name: file, doc } of files) {
@@ -120,12 +120,24 @@ if (!existsSync(fileURLToPath(pkgEntry))) {
           }
           const now = Date.parse(c.now);
           assert.ok(!Number.isNaN(now), `now ${c.now} is not a time`);
-          const d = engine.check({ ...c.request, now });
-          if (d.token) seenKinds.get(d.token.kind)?.add(d.effect);
-          const diffs = compare(c.expect, d);
-          const x = engine.explain({ ...c.request, now });
-          if (JSON.stringify(x.decision) !== JSON.stringify(d)) diffs.push("explain() decides differently from check()");
-          if (x.steps.at(-1)?.step !== "decision") diffs.push("explain() steps do not end in a `decision` step");
+          const questions = ["request", "create", "revoke"].filter((k) => k in c);
+          assert.equal(questions.length, 1, "expected exactly one of request, create, revoke");
+          let d;
+          let diffs;
+          if (c.create) {
+            d = engine.canCreateToken(c.create.actor, c.create.spec, { now });
+            diffs = compare(c.expect, d);
+          } else if (c.revoke) {
+            d = engine.canRevokeToken(c.revoke.actor, c.revoke.token, { now });
+            diffs = compare(c.expect, d);
+          } else {
+            d = engine.check({ ...c.request, now });
+            if (d.token) seenKinds.get(d.token.kind)?.add(d.effect);
+            diffs = compare(c.expect, d);
+            const x = engine.explain({ ...c.request, now });
+            if (JSON.stringify(x.decision) !== JSON.stringify(d)) diffs.push("explain() decides differently from check()");
+            if (x.steps.at(-1)?.step !== "decision") diffs.push("explain() steps do not end in a `decision` step");
+          }
           assert.deepEqual(diffs, [], `${file} / ${c.name}: ${d.message}`);
         });
       }

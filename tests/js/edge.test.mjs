@@ -62,6 +62,7 @@ test("the build side is not in the edge build, and says where it is", () => {
   assert.throws(() => engine.preview({}), /engine\.preview is not in the edge build/);
   assert.throws(() => engine.audit(), /engine\.audit is not in the edge build/);
   assert.throws(() => engine.canCreateToken("u-mary", { kind: "api_token" }), /not in the edge build/);
+  assert.throws(() => engine.canRevokeToken("u-mary", "web-read"), /engine\.canRevokeToken is not in the edge build/);
   assert.equal(engine.check({ url: REPO, now }).reason, "no_credentials");
 });
 

@@ -24,6 +24,7 @@ import {
   type FindingKind,
   type Info,
   type KeyPair,
+  type Level,
   type MintedToken,
   type PolicySet,
   type PreviewReport,
@@ -123,13 +124,24 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   const appPasswords: number | undefined = audit.summary.app_password;
   const spec: TokenSpec = { kind: "api_token", scopes: ["repository"], expiresAt: "2027-01-01T00:00:00Z" };
   const mayCreate: Decision = signed.canCreateToken("u-mary", spec, { now: Date.now() });
+  const mayRevoke: Decision = signed.canRevokeToken("u-mary", "t-1", { now: Date.now() });
+  const revokeReason: Reason = signed.canRevokeToken("u-mary", "t-1").reason;
+  // @ts-expect-error: the token is named by its id, a string
+  signed.canRevokeToken("u-mary", { id: "t-1" });
   const profile: ProfileDoc = profileFromOpenApi({ openapi: "3.0.3", paths: {} }, { name: "tiny" });
   const routeSets: string[][] | undefined = profile.routes[0]?.any_of;
+  const routeLevel: Level | null | undefined = profile.routes[0]?.level;
+  const ownerChecked: boolean | undefined = profile.routes[0]?.owner_check;
   const withProfile: State = { issued_at: "2026-11-22T10:00:00Z", profile };
   const estate: Estate = signed.estate({ now: Date.now(), weeks: 12 });
   const nextWeek: number | undefined = estate.weeks[0];
   const current: PolicySet = signed.policies();
   const applied: Engine = signed.withPolicies({ ...current, default_policy: { ...current.default_policy, api_tokens: "block" } });
+  signed.withPolicies({ default_policy: { api_tokens: "block" } });
+  const all: PreviewReport = signed.preview({ default_policy: { max_token_lifetime_days: 30 } }, { maxListed: 100_000 });
+  const working: Engine = signed.withChanges({ issued_at: "2026-11-22T11:00:00Z", revoke: ["t-1"], default_policy: {} });
+  const rebuilt: Uint8Array = working.buildBundle(pair.privateKey, { ttlSeconds: 3600 });
+  const exported: State = engine.state();
 
   // The edge entry: the worker's subset, the same result types.
   await edge.init();
@@ -157,6 +169,10 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   signed.preview(state, { replay: [{ token: "sga_x", url: "/" }] });
   // @ts-expect-error: a listed policy needs a name
   signed.preview({ policies: [{ api_tokens: "block" }] });
+  // @ts-expect-error: a changes document needs its issued_at
+  signed.withChanges({ revoke: ["t-1"] });
+  // @ts-expect-error: maxListed is a number
+  signed.preview(state, { maxListed: "all" });
   // @ts-expect-error: a token spec needs a kind
   signed.canCreateToken("u-mary", { scopes: [] });
   // @ts-expect-error: `policies` is a list of policy objects
@@ -172,5 +188,7 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
 
   void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, sameId, stale, isDelta, expiresAt, after, blocked, flippedTo];
   void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
+  void [all, rebuilt, exported];
+  void [mayRevoke, revokeReason, routeLevel, ownerChecked];
   return d.reason;
 }
