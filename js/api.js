@@ -88,14 +88,19 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
     /**
      * An engine over a signed bundle: verifies the signature with `publicKey` (or one of
-     * `publicKeys`, for key rotation), refuses an expired bundle (at `now`, default
-     * `Date.now()`), and reads the token table in place. Throws an `Error` saying what is
-     * wrong with a bad bundle (truncated, tampered, unknown key id, expired, a delta).
+     * `publicKeys`, for key rotation), refuses an expired bundle or one issued more than five
+     * minutes after `now` (default `Date.now()`), refuses a bundle issued before
+     * `minIssuedAt` (a refresh passes `current.info().issuedAt`: no rollback to an older
+     * bundle), and reads the token table in place. Throws an `Error` saying what is wrong with
+     * a bad bundle (truncated, tampered, unknown key id, expired, not yet valid, a rollback, a
+     * delta).
      */
     static load(bundle, options = {}) {
       assertReady();
       const keys = publicKeyList(options, "Engine.load");
-      return new Engine(constructing, RawEngine.load(bytesOf(bundle, "bundle"), keys, clock(options.now)));
+      const now = clock(options.now, "Engine.load");
+      const [minMs, minText] = floorOf(options.minIssuedAt, "Engine.load");
+      return new Engine(constructing, RawEngine.load(bytesOf(bundle, "bundle"), keys, now, minMs, minText));
     }
 
     /**
@@ -111,27 +116,33 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     /** Decides `{ method, url, headers, remoteAddr, now }`; never throws for a deny. */
     check(req) {
       const r = requestOf(req);
-      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now)));
+      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(req.now, "check")));
     }
 
     /** Decides a Fetch API `Request` (workers, service workers, Deno, Bun). */
     checkRequest(request, options = {}) {
       const r = fetchRequestOf(request, options);
-      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, clock(options.now)));
+      const now = clock(options.now, "checkRequest");
+      return JSON.parse(this.#raw.check(r.method, r.url, r.headers, r.remoteAddr, now));
     }
 
     /** Like `check`, with every pipeline step: `{ decision, steps: [{ step, ok, detail }] }`. */
     explain(req) {
       const r = requestOf(req);
-      return JSON.parse(this.#raw.explain(r.method, r.url, r.headers, r.remoteAddr, clock(req.now)));
+      return JSON.parse(this.#raw.explain(r.method, r.url, r.headers, r.remoteAddr, clock(req.now, "explain")));
     }
 
     /**
      * Applies a signed delta built against this engine's bundle (`buildDelta`). Atomic: on
-     * an error (another base, bad signature, expired, stale) the engine is unchanged.
+     * an error (another base, bad signature, expired, not yet valid, stale) the engine is
+     * unchanged. Deltas only move forward: one issued before the snapshot in use, or another
+     * one with the same `issued_at` as the delta applied, is refused (the same bytes again
+     * change nothing); `minIssuedAt` holds a fresh engine to the `issuedAt` of another.
      */
     applyDelta(delta, options = {}) {
-      this.#raw.applyDelta(bytesOf(delta, "delta"), clock(options.now));
+      const now = clock(options.now, "applyDelta");
+      const [minMs, minText] = floorOf(options.minIssuedAt, "applyDelta");
+      this.#raw.applyDelta(bytesOf(delta, "delta"), now, minMs, minText);
     }
 
     /**
@@ -148,7 +159,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       if (typeof maxListed !== "number") throw argumentError("preview: maxListed", "a number", maxListed);
       const entries = replay.map((entry, i) => replayOf(entry, i));
       const proposalJson = jsonOf(proposal, "proposal");
-      return JSON.parse(this.#raw.preview(proposalJson, JSON.stringify(entries), clock(options.now), maxListed));
+      const now = clock(options.now, "preview");
+      return JSON.parse(this.#raw.preview(proposalJson, JSON.stringify(entries), now, maxListed));
     }
 
     /** Findings over the token estate: expiring, orphaned, no expiry, over-broad, ... */
@@ -156,7 +168,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       fullOnly("engine.audit");
       const days = options.expiringWithinDays ?? DEFAULT_EXPIRING_WITHIN_DAYS;
       if (typeof days !== "number") throw argumentError("audit: expiringWithinDays", "a number of days", days);
-      return JSON.parse(this.#raw.audit(clock(options.now), days));
+      return JSON.parse(this.#raw.audit(clock(options.now, "audit"), days));
     }
 
     /**
@@ -167,7 +179,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       fullOnly("engine.estate");
       const weeks = options.weeks ?? DEFAULT_ESTATE_WEEKS;
       if (typeof weeks !== "number") throw argumentError("estate: weeks", "a number of weeks", weeks);
-      return JSON.parse(this.#raw.estate(clock(options.now), weeks));
+      return JSON.parse(this.#raw.estate(clock(options.now, "estate"), weeks));
     }
 
     /** The policies, network and token permissions in the state's form, ready to edit. */
@@ -215,7 +227,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       fullOnly("engine.canCreateToken");
       if (typeof actorId !== "string") throw argumentError("canCreateToken: actorId", "a principal id string", actorId);
       if (!isPlainObject(spec)) throw argumentError("canCreateToken: spec", "an object { kind, ... }", spec);
-      return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), clock(options.now)));
+      const now = clock(options.now, "canCreateToken");
+      return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), now));
     }
 
     /**
@@ -227,7 +240,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       fullOnly("engine.canRevokeToken");
       if (typeof actorId !== "string") throw argumentError("canRevokeToken: actorId", "a principal id string", actorId);
       if (typeof tokenId !== "string") throw argumentError("canRevokeToken: tokenId", "a token id string", tokenId);
-      return JSON.parse(this.#raw.canRevokeToken(actorId, tokenId, clock(options.now)));
+      return JSON.parse(this.#raw.canRevokeToken(actorId, tokenId, clock(options.now, "canRevokeToken")));
     }
 
     /** Counts, times, profile and size of the loaded snapshot. */
@@ -369,7 +382,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     assertReady();
     fullOnly("inspectBundle");
     const keys = publicKeyList(options, "inspectBundle");
-    return JSON.parse(raw.inspectBundle(bytesOf(bytes, "bundle"), keys, clock(options.now)));
+    return JSON.parse(raw.inspectBundle(bytesOf(bytes, "bundle"), keys, clock(options.now, "inspectBundle")));
   }
 
   return {
@@ -401,6 +414,9 @@ function kindOf(value) {
   if (value === null) return "null";
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
+  // Not a secret: say which (a clock that gives NaN is worth knowing).
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (Object.prototype.toString.call(value) === "[object Date]") return Number.isFinite(value.getTime()) ? "a Date" : "an invalid Date";
   const type = typeof value;
   return type === "object" ? `an object (${value.constructor?.name ?? "without a prototype"})` : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
@@ -432,9 +448,43 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null;
 }
 
-/** `now` as the engine takes it: the caller's ms since the epoch, else the JS clock. */
-function clock(now) {
-  return now ?? Date.now();
+/**
+ * `now` as the engine takes it: a finite number of ms since the epoch or a `Date`; `undefined`
+ * means `Date.now()`. Anything else (`true`, `[]`, `"0"`, `{ valueOf() { ... } }`, `null`, an
+ * invalid `Date`) is a `TypeError` naming the call: coerced, it read as 1970, and revoked and
+ * expired tokens came back.
+ */
+function clock(now, caller) {
+  if (now === undefined) return Date.now();
+  const ms = instantOf(now);
+  if (ms === undefined) {
+    throw argumentError(`${caller}: now`, "a finite number of milliseconds since the epoch or a valid Date", now);
+  }
+  return ms;
+}
+
+/** A finite number of ms, or a valid `Date` (from any realm) as ms; else `undefined`. */
+function instantOf(value) {
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (Object.prototype.toString.call(value) === "[object Date]") {
+    const ms = Date.prototype.getTime.call(value);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * `minIssuedAt` as src/wasm.rs takes it: `[ms, undefined]` for a number or a `Date`,
+ * `[undefined, text]` for RFC 3339 text (what `info().issuedAt` gives), nothing for `undefined`.
+ */
+function floorOf(value, caller) {
+  if (value === undefined) return [undefined, undefined];
+  if (typeof value === "string") return [undefined, value];
+  const ms = instantOf(value);
+  if (ms === undefined) {
+    throw argumentError(`${caller}: minIssuedAt`, "a number of milliseconds, a Date or an RFC 3339 time", value);
+  }
+  return [ms, undefined];
 }
 
 function jsonOf(value, what) {
@@ -600,6 +650,13 @@ function replayOf(entry, i) {
   if (typeof entry.tokenId !== "string") throw argumentError(`replay[${i}].tokenId`, "a token id string", entry.tokenId);
   if (typeof entry.url !== "string") throw argumentError(`replay[${i}].url`, "a URL or a path", entry.url);
   const { headers, ...rest } = entry;
+  if (entry.now !== undefined) {
+    const ms = instantOf(entry.now);
+    if (ms === undefined) {
+      throw argumentError(`replay[${i}].now`, "a finite number of milliseconds since the epoch or a Date", entry.now);
+    }
+    rest.now = ms;
+  }
   if (headers == null) return rest;
   const text = headerText(headers);
   const parts = text.split("\0");

@@ -2,6 +2,7 @@
 // decide). The same types as "scopegate" (./scopegate.d.ts), with the build side left out.
 
 import type {
+  ApplyDeltaOptions,
   Bytes,
   CheckInput,
   CheckRequestOptions,
@@ -14,6 +15,7 @@ import type {
 } from "./scopegate.js";
 
 export type {
+  ApplyDeltaOptions,
   Bytes,
   CheckInput,
   CheckRequestOptions,
@@ -24,6 +26,7 @@ export type {
   HeadersLike,
   Info,
   InitInput,
+  Instant,
   LoadOptions,
   NowOptions,
   PublicKeyInput,
@@ -42,7 +45,8 @@ export class Engine {
   private constructor();
   /**
    * An engine over a signed bundle, verified with the public key (or one of the keys). Throws
-   * an `Error` for a truncated, tampered, expired or unknown-key bundle, or a delta.
+   * an `Error` for a truncated, tampered, expired, not yet valid or unknown-key bundle, one
+   * issued before `minIssuedAt` (a rollback), or a delta.
    */
   static load(bundle: Bytes, options: LoadOptions): Engine;
   /** Decides one request. Never throws for a deny; throws only for a malformed request. */
@@ -51,8 +55,11 @@ export class Engine {
   checkRequest(request: FetchRequestLike, options?: CheckRequestOptions): Decision;
   /** Decides one request and reports every step. */
   explain(request: CheckInput): Explanation;
-  /** Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a bad one. */
-  applyDelta(delta: Bytes, options?: NowOptions): void;
+  /**
+   * Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a
+   * bad one, an older one, or another one with the same `issued_at` as the delta applied.
+   */
+  applyDelta(delta: Bytes, options?: ApplyDeltaOptions): void;
   /** Counts and times of the loaded snapshot. */
   info(): Info;
   /** Frees the WebAssembly memory now rather than at garbage collection. */

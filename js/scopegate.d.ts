@@ -28,7 +28,17 @@ export type Reason =
   | "principal_lacks_permission"
   | "bundle_expired"
   | "anonymous_public_read"
-  | "internal_error";
+  | "internal_error"
+  /** The URL or request cannot be read the one way the origin reads it (deny). */
+  | "malformed_request"
+  /** `now` is more than five minutes before the snapshot's `issued_at` (deny). */
+  | "bundle_not_yet_valid";
+
+/**
+ * A point in time: milliseconds since the epoch (a finite number) or a valid `Date`. Anything
+ * else is a `TypeError`; left out, it is `Date.now()`.
+ */
+export type Instant = number | Date;
 
 /** The eight kinds of credential. */
 export type TokenKind =
@@ -113,8 +123,8 @@ export interface CheckInput {
   headers?: HeadersLike;
   /** The TCP peer (`203.0.113.9`, `[2001:db8::1]:443`); client IPs resolve from it through trusted proxies. */
   remoteAddr?: string;
-  /** Milliseconds since the epoch; default `Date.now()`. */
-  now?: number;
+  /** Default `Date.now()`. */
+  now?: Instant;
 }
 
 /** The parts of a Fetch API `Request` that `checkRequest` reads. */
@@ -126,8 +136,8 @@ export interface FetchRequestLike {
 
 export interface CheckRequestOptions {
   remoteAddr?: string;
-  /** Milliseconds since the epoch; default `Date.now()`. */
-  now?: number;
+  /** Default `Date.now()`. */
+  now?: Instant;
 }
 
 /** Counts and times of the loaded snapshot. */
@@ -166,14 +176,31 @@ export type VerifyOptions = { publicKey: PublicKeyInput } | { publicKeys: readon
 
 /** `Engine.load` options. */
 export type LoadOptions = VerifyOptions & {
-  /** Milliseconds since the epoch the expiry is checked at; default `Date.now()`. */
-  now?: number;
+  /**
+   * When the bundle is checked: refused when expired, or issued more than five minutes after
+   * it. Default `Date.now()`.
+   */
+  now?: Instant;
+  /**
+   * Refuse a bundle issued before this (no rollback): a refresh passes the `issuedAt` of the
+   * engine in use (`current.info().issuedAt`). Milliseconds, a `Date` or RFC 3339 text.
+   */
+  minIssuedAt?: Instant | string;
 };
 
 /** Options of calls that only need the time. */
 export interface NowOptions {
-  /** Milliseconds since the epoch; default `Date.now()`. */
-  now?: number;
+  /** Default `Date.now()`. */
+  now?: Instant;
+}
+
+/** `engine.applyDelta` options. */
+export interface ApplyDeltaOptions extends NowOptions {
+  /**
+   * Refuse a delta issued before this: a fresh engine on the same base is held to the
+   * `issuedAt` of the engine in use. Milliseconds, a `Date` or RFC 3339 text.
+   */
+  minIssuedAt?: Instant | string;
 }
 
 /** A permission a principal holds on a resource (`acme`, `acme/PROJ`, `acme/web`). */
@@ -246,6 +273,8 @@ export interface State {
     id: string;
     kind?: "user" | "service_account";
     email?: string;
+    /** The Bitbucket username: Basic auth takes it (exactly) like the email or the id. Unique. */
+    username?: string;
     status?: "active" | "deactivated" | "deleted";
     groups?: string[];
     two_factor?: boolean;
@@ -307,8 +336,8 @@ export interface ReplayRequest {
   url: string;
   headers?: HeadersLike;
   remoteAddr?: string;
-  /** When it was made (ms since the epoch); default the preview's `now`. */
-  now?: number;
+  /** When it was made; default the preview's `now`. */
+  now?: Instant;
 }
 
 export interface PreviewOptions extends NowOptions {
@@ -596,7 +625,8 @@ export class Engine {
   private constructor();
   /**
    * An engine over a signed bundle, verified with the public key (or one of the keys). Throws
-   * an `Error` for a truncated, tampered, expired or unknown-key bundle, or a delta.
+   * an `Error` for a truncated, tampered, expired, not yet valid or unknown-key bundle, one
+   * issued before `minIssuedAt` (a rollback), or a delta.
    */
   static load(bundle: Bytes, options: LoadOptions): Engine;
   /** An engine over an unsigned state (object or JSON text); throws an `Error` naming the JSON path of bad input. */
@@ -607,8 +637,11 @@ export class Engine {
   checkRequest(request: FetchRequestLike, options?: CheckRequestOptions): Decision;
   /** Decides one request and reports every step. */
   explain(request: CheckInput): Explanation;
-  /** Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a bad one. */
-  applyDelta(delta: Bytes, options?: NowOptions): void;
+  /**
+   * Applies a signed delta on top of this engine's bundle; throws (and changes nothing) for a
+   * bad one, an older one, or another one with the same `issued_at` as the delta applied.
+   */
+  applyDelta(delta: Bytes, options?: ApplyDeltaOptions): void;
   /** What a proposed state or policy change would do to every token, and to `replay`. */
   preview(proposal: State | PolicyChange | string, options?: PreviewOptions): PreviewReport;
   /** Findings over the token estate. */

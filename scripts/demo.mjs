@@ -77,7 +77,7 @@ scopegate demo (all on 127.0.0.1)
   origin (stand-in API)  http://127.0.0.1:${origin.port}/
 
   state   .demo/state.json   (edit it: a signed delta reaches the worker within seconds;
-                              a change must keep or move issued_at forward)
+                              a change must move issued_at forward: one delta per time)
   tokens  .demo/tokens.json  (demo secrets; the state holds only their SHA-256)
   bundle  .demo/bundle.bin   signed with .demo/scopegate.key, verified with .demo/scopegate.pub
           try: node pkg/cli.js inspect .demo/bundle.bin --public-key .demo/scopegate.pub

@@ -41,7 +41,11 @@ pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Times
     let dir = &snapshot.meta.directory;
     for s in &spec.scopes {
         if !snapshot.profile.has_scope(s) {
-            return Err(Error::Input(format!("scopes: unknown scope `{s}` in profile `{}`", snapshot.profile.name())));
+            return Err(Error::Input(format!(
+                "scopes: unknown scope {} in profile `{}`",
+                crate::error::ticked(s),
+                snapshot.profile.name()
+            )));
         }
     }
     let resource = match &spec.resource {
@@ -49,10 +53,9 @@ pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Times
         None => None,
     };
     let expires = match &spec.expires_at {
-        Some(text) => Some(
-            Timestamp::parse(text)
-                .ok_or_else(|| Error::Input(format!("expires_at: expected an RFC 3339 time, got `{text}`")))?,
-        ),
+        Some(text) => Some(Timestamp::parse(text).ok_or_else(|| {
+            Error::Input(format!("expires_at: expected an RFC 3339 time, got {}", crate::error::ticked(text)))
+        })?),
         None => None,
     };
     let verdict = decide(snapshot, actor, spec, resource.as_ref(), expires, now);

@@ -51,11 +51,15 @@ pub enum Reason {
     BundleExpired,
     AnonymousPublicRead,
     InternalError,
+    /// The URL or the request cannot be read the one way the origin reads it.
+    MalformedRequest,
+    /// `now` is before the snapshot's `issued_at` (beyond the clock-skew allowance).
+    BundleNotYetValid,
 }
 
 impl Reason {
     /// Every reason code, in the contract's order.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 23] = [
         Reason::Ok,
         Reason::NoCredentials,
         Reason::MalformedCredentials,
@@ -77,6 +81,8 @@ impl Reason {
         Reason::BundleExpired,
         Reason::AnonymousPublicRead,
         Reason::InternalError,
+        Reason::MalformedRequest,
+        Reason::BundleNotYetValid,
     ];
 
     /// The reason code as the contract spells it (`token_expired`).
@@ -104,6 +110,8 @@ impl Reason {
             Reason::BundleExpired => "bundle_expired",
             Reason::AnonymousPublicRead => "anonymous_public_read",
             Reason::InternalError => "internal_error",
+            Reason::MalformedRequest => "malformed_request",
+            Reason::BundleNotYetValid => "bundle_not_yet_valid",
         }
     }
 

@@ -117,6 +117,8 @@ pub struct Principal {
     pub id: String,
     pub kind: PrincipalKind,
     pub email: Option<String>,
+    /// The Bitbucket username, which Basic auth accepts like the email (exact, case-sensitive).
+    pub username: Option<String>,
     pub status: PrincipalStatus,
     pub groups: Vec<String>,
     pub two_factor: bool,
@@ -130,10 +132,13 @@ impl Principal {
         self.status == PrincipalStatus::Active
     }
 
-    /// Whether `name` (a Basic username) names this principal: its id or its email.
+    /// Whether `name` (a Basic username) names this principal: its id, its email (any case) or
+    /// its Bitbucket username.
     #[must_use]
     pub fn answers_to(&self, name: &str) -> bool {
-        self.id == name || self.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(name))
+        self.id == name
+            || self.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(name))
+            || self.username.as_deref() == Some(name)
     }
 
     /// Whether the principal is in a group of `groups` (`*` is everyone).

@@ -100,6 +100,9 @@ pub fn state_json(snapshot: &Snapshot) -> Result<Value, Error> {
         if let Some(email) = &p.email {
             out.insert("email".into(), email.clone().into());
         }
+        if let Some(username) = &p.username {
+            out.insert("username".into(), username.clone().into());
+        }
         out.insert("status".into(), p.status.as_str().into());
         out.insert("groups".into(), p.groups.clone().into());
         out.insert("two_factor".into(), p.two_factor.into());

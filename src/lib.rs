@@ -45,7 +45,7 @@ pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus,
 pub use engine::{Engine, Info};
 pub use error::{BundleError, Error};
 pub use estate::Estate;
-pub use pipeline::{Headers, Request};
+pub use pipeline::{Headers, Request, Target, METHOD_OVERRIDE_HEADERS};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
 pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
 pub use profile::{
@@ -53,8 +53,8 @@ pub use profile::{
 };
 pub use snapshot::{MemoryTokens, Meta, Snapshot, TokenSource, Unreadable};
 pub use state::CompiledState;
-pub use time::Timestamp;
+pub use time::{Timestamp, CLOCK_SKEW_SECONDS};
 pub use token::{
-    checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, AccessMode, Binding, MintedToken,
-    TokenFormat, TokenKind, TokenRecord,
+    checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, AccessMode,
+    Binding, BitbucketToken, MintedToken, TokenFormat, TokenKind, TokenRecord,
 };

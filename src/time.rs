@@ -12,6 +12,10 @@ pub struct Timestamp(pub i64);
 /// Seconds in one day.
 pub const DAY: i64 = 86_400;
 
+/// How far a caller's clock may be behind a snapshot's `issued_at` (five minutes): further
+/// behind, a bundle is refused at load and requests are denied `bundle_not_yet_valid`.
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
 impl Timestamp {
     /// Parses an RFC 3339 date-time (`2026-11-22T10:00:00Z`, `2026-11-22T12:00:00.5+02:00`).
     /// Fractions of a second are dropped.

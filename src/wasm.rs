@@ -47,6 +47,20 @@ fn timestamp(now: f64) -> Result<Timestamp, JsError> {
     Timestamp::from_millis(now).ok_or_else(|| error("`now` must be a finite number of milliseconds since the epoch"))
 }
 
+/// `minIssuedAt` as the JS layer passes it: milliseconds since the epoch, or RFC 3339 text
+/// (what `info().issuedAt` gives); neither: no floor.
+fn floor(ms: Option<f64>, text: Option<String>) -> Result<Option<Timestamp>, JsError> {
+    match (ms, text) {
+        (Some(ms), _) => Timestamp::from_millis(ms)
+            .map(Some)
+            .ok_or_else(|| error("`minIssuedAt` must be a finite number of milliseconds since the epoch")),
+        (None, Some(text)) => Timestamp::parse(&text).map(Some).ok_or_else(|| {
+            error(&format!("`minIssuedAt`: expected an RFC 3339 time, got {}", crate::error::quoted(&text)))
+        }),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Public keys as base64url or base64 texts separated by commas (the JS layer encodes
 /// `Uint8Array` keys; base64 has no commas), at least one.
 fn public_keys(list: &str) -> Result<Vec<PublicKey>, JsError> {
@@ -74,11 +88,20 @@ pub struct Engine(crate::Engine);
 
 #[wasm_bindgen]
 impl Engine {
-    /// An engine over a signed bundle, verified with one of `public_keys_list` at `now`.
+    /// An engine over a signed bundle, verified with one of `public_keys_list` at `now`, and
+    /// issued no earlier than the floor (`min_ms` or `min_text`, see [`floor`]).
     /// Takes the bytes as they were copied in: no second copy.
-    pub fn load(bytes: Vec<u8>, public_keys_list: &str, now: f64) -> Result<Engine, JsError> {
+    pub fn load(
+        bytes: Vec<u8>,
+        public_keys_list: &str,
+        now: f64,
+        min_ms: Option<f64>,
+        min_text: Option<String>,
+    ) -> Result<Engine, JsError> {
         let keys = public_keys(public_keys_list)?;
-        crate::Engine::load_owned(bytes, &keys, timestamp(now)?).map(Engine).map_err(engine_error)
+        crate::Engine::load_since(bytes, &keys, timestamp(now)?, floor(min_ms, min_text)?)
+            .map(Engine)
+            .map_err(engine_error)
     }
 
     /// One request (see [`request`]) at `now` -> a `Decision` (JSON).
@@ -107,10 +130,17 @@ impl Engine {
         to_json(&self.0.explain(&request, timestamp(now)?))
     }
 
-    /// Applies a signed delta on top of this engine's base bundle; unchanged on error.
+    /// Applies a signed delta on top of this engine's base bundle, issued no earlier than the
+    /// floor (see [`floor`]); unchanged on error.
     #[wasm_bindgen(js_name = applyDelta)]
-    pub fn apply_delta(&mut self, bytes: &[u8], now: f64) -> Result<(), JsError> {
-        self.0.apply_delta(bytes, timestamp(now)?).map_err(engine_error)
+    pub fn apply_delta(
+        &mut self,
+        bytes: &[u8],
+        now: f64,
+        min_ms: Option<f64>,
+        min_text: Option<String>,
+    ) -> Result<(), JsError> {
+        self.0.apply_delta_since(bytes, timestamp(now)?, floor(min_ms, min_text)?).map_err(engine_error)
     }
 
     /// Counts and times of the loaded snapshot.
@@ -139,12 +169,13 @@ mod admin {
 
     /// JS to Rust: JSON text (from `JSON.stringify`) through the type's own `Deserialize`;
     /// `what` names the argument in errors. The position serde_json appends is dropped: the
-    /// caller wrote an object, not this text.
+    /// caller wrote an object, not this text; values serde quotes are redacted by the rule of
+    /// [`crate::error::quoted`].
     fn from_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, JsError> {
         serde_json::from_str(json).map_err(|e| {
             let message = e.to_string();
             let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(head, _)| head);
-            error(&[what, ": ", message].concat())
+            error(&[what, ": ", &crate::error::redact_quotes(message)].concat())
         })
     }
 
@@ -381,7 +412,10 @@ mod admin {
     pub fn mint_token(kind: &str) -> Result<String, JsError> {
         let Some(kind) = TokenKind::parse(kind) else {
             let expected = TokenKind::ALL.map(TokenKind::as_str).join(", ");
-            return Err(error(&format!("unknown token kind `{kind}`, expected one of {expected}")));
+            return Err(error(&format!(
+                "unknown token kind {}, expected one of {expected}",
+                crate::error::ticked(kind)
+            )));
         };
         let minted = crate::mint_token(kind).map_err(engine_error)?;
         to_json(&Minted { token: &minted.token, sha256: &minted.sha256 })

@@ -259,8 +259,10 @@ fn the_state_export_reads_back_as_the_same_snapshot() {
     s["tokens"].as_array_mut().unwrap().push(json!({"id": "t-site", "kind": "repository_access_token",
         "secret": "site-secret", "resource": "repository:acme/site", "scopes": ["repository"], "revoked_at": "2026-11-20T00:00:00Z"}));
     s["network"] = json!({"trusted_proxies": ["10.0.0.0/8"], "client_ip_header": "cf-connecting-ip"});
+    s["principals"][0]["username"] = json!("mary");
     let engine = Engine::from_state_json(&s.to_string()).unwrap();
     let exported = engine.state_json().unwrap();
+    assert_eq!(exported["principals"][0]["username"], "mary", "the Bitbucket username is kept");
     assert_eq!(exported["profile"]["name"], "mini", "an inline profile is written whole");
     let site = exported["tokens"].as_array().unwrap().iter().find(|t| t["id"] == "t-site").unwrap();
     assert_eq!(site["resource"], "repository:acme/site");

@@ -1,8 +1,8 @@
 //! The fuzz targets' seed corpora (fuzz/corpus/<target>/) and the apply_delta target's base
 //! (fuzz/base.bundle), signed with the fuzz key. Regenerate after a format change with
 //! `SCOPEGATE_WRITE_FUZZ_CORPUS=1 cargo test --test bundle_fuzz_corpus`; without the variable
-//! the test only checks that every seed is what its name says (a loadable bundle, an
-//! applicable delta).
+//! the test checks that every seed is what its name says (a loadable bundle, an applicable
+//! delta) and that the committed files are exactly those bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::path::Path;
@@ -87,8 +87,28 @@ fn fuzz_seeds_are_valid_and_written_on_request() {
     for (name, bytes) in &deltas {
         assert!(engine.clone().apply_delta(bytes, FUZZ_NOW).is_ok(), "{name}");
     }
-    if std::env::var_os("SCOPEGATE_WRITE_FUZZ_CORPUS").is_some() {
-        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    if std::env::var_os("SCOPEGATE_WRITE_FUZZ_CORPUS").is_none() {
+        // Builds are deterministic: the committed seeds are exactly these bytes, or stale (a
+        // format change without regenerating them would leave the fuzzers on refused input).
+        let stale = |path: &Path, bytes: &[u8]| std::fs::read(path).map_or(true, |on_disk| on_disk != bytes);
+        let mut outdated: Vec<String> = Vec::new();
+        if stale(&fuzz.join("base.bundle"), &base) {
+            outdated.push("base.bundle".into());
+        }
+        for (target, seeds) in [("bundle_load", &bundles), ("apply_delta", &deltas)] {
+            for (name, bytes) in seeds.iter() {
+                let path = fuzz.join("corpus").join(target).join(format!("{name}.bin"));
+                if stale(&path, bytes) {
+                    outdated.push(format!("corpus/{target}/{name}.bin"));
+                }
+            }
+        }
+        assert!(
+            outdated.is_empty(),
+            "stale fuzz seeds {outdated:?}: regenerate them with SCOPEGATE_WRITE_FUZZ_CORPUS=1 cargo test --test bundle_fuzz_corpus"
+        );
+    } else {
         std::fs::write(fuzz.join("base.bundle"), &base).unwrap();
         for (target, seeds) in [("bundle_load", &bundles), ("apply_delta", &deltas)] {
             let dir = fuzz.join("corpus").join(target);

@@ -95,13 +95,16 @@ fn wrong_key_is_rejected_and_rotation_picks_the_right_one() {
 #[test]
 fn unknown_version_is_rejected_even_when_signed() {
     let mut bytes = tiny();
-    bytes[4] = 3;
+    bytes[4] = 4;
     let err = load_err(&resign(bytes.clone(), 1));
-    assert_eq!(err, BundleError::UnknownVersion(3));
-    assert_eq!(err.to_string(), "unknown bundle format version 3");
-    // Version 1 bundles carried profiles without route levels: refused, never misread.
-    bytes[4] = 1;
-    assert_eq!(load_err(&resign(bytes, 1)), BundleError::UnknownVersion(1));
+    assert_eq!(err, BundleError::UnknownVersion(4));
+    assert_eq!(err.to_string(), "unknown bundle format version 4");
+    // Version 1 bundles carried profiles without route levels, version 2 principals without a
+    // `username`: refused, never misread.
+    for old in [1u8, 2] {
+        bytes[4] = old;
+        assert_eq!(load_err(&resign(bytes.clone(), 1)), BundleError::UnknownVersion(u16::from(old)));
+    }
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn small_state_round_trips_and_reports_info() {
 
     let inspected = inspect_bundle(&bytes, &[public_key(1)]).unwrap();
     assert_eq!(inspected.kind, "bundle");
-    assert_eq!(inspected.version, 2);
+    assert_eq!(inspected.version, 3);
     assert_eq!(inspected.tokens, 4);
     assert_eq!(inspected.key_id, public_key(1).key_id().to_string());
     assert_eq!(inspected.bytes, bytes.len());

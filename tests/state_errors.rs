@@ -1,5 +1,5 @@
 //! Bad state JSON gets one clear error naming the JSON path and what was expected.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::string_slice)]
 
 use scopegate::CompiledState;
 
@@ -74,4 +74,113 @@ fn secrets_never_echoed() {
 #[test]
 fn not_json_at_all() {
     assert!(err("{\"issued_at\": ").starts_with("not valid JSON: "));
+}
+
+/// A made-up token of each prefix family (issue 11 item 4).
+fn secrets() -> [String; 3] {
+    [
+        scopegate::mint_from_seed(scopegate::TokenKind::ApiToken, &[9; 32]).token,
+        format!("ATBB{}", "k3Xq9ZpT7wLm2Rv8Yb4Nc6Hd1Fg5Js0A"),
+        format!("ATCTT3xFfGN0{}=9F8E7D6C", "Zx1Cv3Bn5Mq7Wr9Ty2Ui4Op6As8Df0Gh2Jk4Lz6Xc8Vb1Nm3Qw5"),
+    ]
+}
+
+#[test]
+fn a_value_that_could_be_a_token_is_named_by_its_length() {
+    for secret in secrets() {
+        let n = secret.chars().count();
+        let e = err(&with_tokens(
+            &GOOD.replace(r#""created_at": "2026-11-01T00:00:00Z""#, &format!(r#""created_at": "{secret}""#)),
+        ));
+        assert_eq!(e, format!("tokens[0].created_at: this looks like a token secret ({n} characters with a token prefix); a secret goes only in `secret`, or as its SHA-256 in `secret_sha256`"));
+        // A pasted token where a label or an id goes would be copied into decisions and logs.
+        let e = err(&with_tokens(&GOOD.replace(r#""id": "t-0""#, &format!(r#""id": "t-0", "label": "{secret}""#))));
+        assert!(e.starts_with("tokens[0].label: this looks like a token secret"), "{e}");
+        // An unknown key: not in the path, not in the message.
+        let e = err(&with_tokens(&GOOD.replace(r#""id": "t-0""#, &format!(r#""id": "t-0", "{secret}": 1"#))));
+        assert_eq!(e, format!("tokens[0]: unknown field <{n} characters, not shown: it could be a secret>, expected one of `id`, `kind`, `label`, `secret_sha256`, `secret`, `principal`, `resource`, `scopes`, `access`, `created_at`, `expires_at`, `created_by`, `allowed_ips`, `revoked_at`"));
+    }
+    // Long values without a token prefix are refused as before, named by their length.
+    let long = "x".repeat(40);
+    let e = err(&with_tokens(&GOOD.replace(r#""2026-11-01T00:00:00Z""#, &format!(r#""{long}""#))));
+    assert_eq!(
+        e,
+        "tokens[0].created_at: expected an RFC 3339 time, got <40 characters, not shown: it could be a secret>"
+    );
+    // Short ones without a prefix are still quoted.
+    let e = err(&with_tokens(&GOOD.replace(r#""2026-11-01T00:00:00Z""#, r#""ATB-tomorrow""#)));
+    assert_eq!(e, r#"tokens[0].created_at: expected an RFC 3339 time, got "ATB-tomorrow""#);
+}
+
+#[test]
+fn a_secret_whose_prefix_names_another_kind_is_refused() {
+    let [minted, atbb, atctt] = secrets();
+    let token = |kind: &str, secret: &str, binding: &str| {
+        format!(
+            r#"{{"id": "t", "kind": "{kind}", "secret": "{secret}", {binding}, "created_at": "2026-11-01T00:00:00Z"}}"#
+        )
+    };
+    let user = r#""principal": "u""#;
+    let head = r#""issued_at": "2026-11-22T10:00:00Z", "resources": {"workspaces": [{"slug": "acme"}], "repositories": [{"workspace": "acme", "slug": "web"}]}, "principals": [{"id": "u", "kind": "user"}]"#;
+    let state = |t: String| format!(r#"{{{head}, "tokens": [{t}]}}"#);
+    let e = err(&state(token("app_password", &minted, user)));
+    assert_eq!(e, "tokens[0].secret: the secret's prefix says api_token, but the token's kind is app_password");
+    let e = err(&state(token("api_token", &atbb, user)));
+    assert_eq!(
+        e,
+        "tokens[0].secret: the secret's `ATBB` prefix says a Bitbucket app password, but the token's kind is api_token"
+    );
+    let e = err(&state(token("app_password", &atctt, user)));
+    assert!(e.starts_with("tokens[0].secret: the secret's `ATCTT` prefix says a Bitbucket access token"), "{e}");
+    let mut typo = minted.clone();
+    typo.pop();
+    let e = err(&state(token("api_token", &typo, user)));
+    assert_eq!(
+        e,
+        "tokens[0].secret: the secret has a scopegate prefix but its checksum fails: it was mistyped or cut short"
+    );
+    assert!(!e.contains(&typo[4..16]), "{e}");
+    // The kinds they name load.
+    assert!(CompiledState::from_json(&state(token("app_password", &atbb, user))).is_ok());
+    assert!(CompiledState::from_json(&state(token("api_token", &minted, user))).is_ok());
+    for kind in ["repository_access_token", "workspace_access_token"] {
+        let binding =
+            if kind == "workspace_access_token" { r#""resource": "acme""# } else { r#""resource": "acme/web""# };
+        assert!(CompiledState::from_json(&state(token(kind, &atctt, binding))).is_ok(), "{kind}");
+    }
+}
+
+#[test]
+fn usernames_name_one_principal() {
+    let state = |principals: &str| format!(r#"{{"issued_at": "2026-11-22T10:00:00Z", "principals": [{principals}]}}"#);
+    let ok = state(
+        r#"{"id": "u-1", "kind": "user", "email": "a@x.test", "username": "ann"}, {"id": "u-2", "kind": "user", "username": "bob"}"#,
+    );
+    let compiled = CompiledState::from_json(&ok).unwrap();
+    let ann = compiled.meta.directory.principal("u-1").unwrap();
+    assert!(ann.answers_to("ann") && ann.answers_to("A@X.test") && ann.answers_to("u-1"));
+    assert!(!ann.answers_to("Ann"), "usernames are exact");
+    assert!(!ann.answers_to("bob"));
+
+    let e = err(&state(
+        r#"{"id": "u-1", "kind": "user", "username": "ann"}, {"id": "u-2", "kind": "user", "username": "Ann"}"#,
+    ));
+    assert_eq!(e, r#"principals[1].username: username "Ann" is also principals[0]'s"#);
+    let e = err(&state(
+        r#"{"id": "u-1", "kind": "user", "email": "ann@x.test"}, {"id": "u-2", "kind": "user", "username": "ann@x.test"}"#,
+    ));
+    assert_eq!(
+        e,
+        r#"principals[1].username: username "ann@x.test" is principals[0]'s id or email: a Basic username must name one principal"#
+    );
+    let e = err(&state(r#"{"id": "ann", "kind": "user"}, {"id": "u-2", "kind": "user", "username": "ann"}"#));
+    assert!(e.starts_with(r#"principals[1].username: username "ann" is principals[0]'s id or email"#), "{e}");
+    for bad in ["", "a:b", "a b", "x-token-auth"] {
+        let e = err(&state(&format!(r#"{{"id": "u-1", "kind": "user", "username": "{bad}"}}"#)));
+        assert!(e.starts_with("principals[0].username: expected a Bitbucket username"), "{bad:?}: {e}");
+    }
+    // A principal's own email as its username is no clash.
+    assert!(
+        CompiledState::from_json(&state(r#"{"id": "u-1", "kind": "user", "email": "ann", "username": "ann"}"#)).is_ok()
+    );
 }

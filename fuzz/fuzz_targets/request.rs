@@ -1,5 +1,10 @@
-//! Any request JSON (method, URL, headers, peer address) against a fixed state: always a decision.
+//! Any request JSON (method, URL, headers, peer address) against a fixed state: always a
+//! decision, and whenever the engine checks a resource, a standard URL parser (the `url` crate,
+//! WHATWG rules: what the origin behind the gate reads) finds the same one in the URL.
 #![no_main]
+
+#[path = "../../tests/url_reference/mod.rs"]
+mod url_reference;
 
 use std::sync::OnceLock;
 
@@ -10,6 +15,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(request) = serde_json::from_slice::<scopegate::Request>(data) else { return };
     let d = engine.check(&request, scopegate::Timestamp(1_795_341_660));
     assert_eq!(d.allow, d.effect == scopegate::Effect::Allow);
+    if let Some(checked) = d.required.as_ref().and_then(|r| r.resource.as_ref()) {
+        match url_reference::reference(&request.url) {
+            Err(e) => panic!("{:?}: the engine checked {checked}, a standard URL parser refuses it: {e}", request.url),
+            Ok(Some(read)) => assert_eq!(&read, checked, "{:?}", request.url),
+            // A route shape the reference does not know: nothing to compare.
+            Ok(None) => {}
+        }
+    }
 });
 
 const STATE: &str = r#"{"issued_at": "2026-11-22T10:00:00Z",

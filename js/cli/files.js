@@ -30,7 +30,9 @@ export function readJson(path) {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${path}: not JSON: ${e.message}`);
+    // NOTE: V8 quotes the text around the error ("...": sga_0El6XF"...), which may be a secret.
+    const why = e.message.replace(/,? *(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, "");
+    throw new InputError(`${path}: not JSON: ${why}`);
   }
 }
 

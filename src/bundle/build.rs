@@ -8,9 +8,10 @@ use crate::bundle::format::{
     SIGNATURE_LEN, VERSION,
 };
 use crate::bundle::keys::PrivateKey;
-use crate::bundle::record::{quoted_id, Encoder};
+use crate::bundle::record::Encoder;
 use crate::bundle::tokens::{prefix_of, BundleTokens};
 use crate::bundle::wire::write_table;
+use crate::error::ticked;
 use crate::error::{BundleError, Error};
 use crate::snapshot::{Meta, TokenSource};
 use crate::state::CompiledState;
@@ -173,8 +174,8 @@ fn token_sections(
                 return Err(if prefix_of(&a.digest) == prefix_of(&b.digest) {
                     Error::Input(format!(
                         "tokens {} and {} have secret digests that share their first 16 bytes: give one of them a new secret",
-                        quoted_id(&a.id),
-                        quoted_id(&b.id)
+                        ticked(&a.id),
+                        ticked(&b.id)
                     ))
                 } else {
                     Error::Input("tokens must be sorted by digest".into())

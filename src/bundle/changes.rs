@@ -20,10 +20,10 @@ use crate::bundle::build::{build_delta, decode_meta};
 use crate::bundle::format::{check_layout, read_header, BundleKind, Prefix, TableLayout};
 use crate::bundle::keys::PrivateKey;
 use crate::bundle::tokens::{prefix_of, BundleTokens, PrefixTokens};
-use crate::error::{BundleError, Error};
+use crate::error::{may_quote, quoted, ticked, BundleError, Error};
 use crate::profile::Profile;
 use crate::snapshot::{Meta, Snapshot, TokenSource};
-use crate::state::{apply_policy_change, compile_token_json, quoted, CompiledState};
+use crate::state::{apply_policy_change, compile_token_json, value_kind as kind, CompiledState};
 use crate::time::Timestamp;
 use crate::token::TokenRecord;
 
@@ -126,7 +126,8 @@ fn apply(
     };
     if let Some(key) = doc.keys().find(|k| !KEYS.contains(&k.as_str())) {
         let names: Vec<String> = KEYS.iter().map(|n| format!("`{n}`")).collect();
-        return Err(Error::state(key.clone(), format!("unknown field `{key}`, expected one of {}", names.join(", "))));
+        let path = if may_quote(key) { key.clone() } else { String::new() };
+        return Err(Error::state(path, format!("unknown field {}, expected one of {}", ticked(key), names.join(", "))));
     }
     let issued_at = match doc.get("issued_at") {
         None | Some(Value::Null) => return Err(Error::state("", "missing field `issued_at`")),
@@ -160,9 +161,10 @@ fn apply(
             Value::String(id) => (id.as_str(), issued_at, format!("revoke[{i}]")),
             Value::Object(o) => {
                 if let Some(key) = o.keys().find(|k| k.as_str() != "id" && k.as_str() != "at") {
+                    let path = if may_quote(key) { format!("revoke[{i}].{key}") } else { format!("revoke[{i}]") };
                     return Err(Error::state(
-                        format!("revoke[{i}].{key}"),
-                        format!("unknown field `{key}`, expected one of `id`, `at`"),
+                        path,
+                        format!("unknown field {}, expected one of `id`, `at`", ticked(key)),
                     ));
                 }
                 let id = match o.get("id") {
@@ -259,17 +261,5 @@ fn time(path: &str, v: &Value) -> Result<Timestamp, Error> {
         Value::String(text) => Timestamp::parse(text)
             .ok_or_else(|| Error::state(path, format!("expected an RFC 3339 time, got {}", quoted(text)))),
         v => Err(Error::state(path, format!("expected an RFC 3339 time, got {}", kind(v)))),
-    }
-}
-
-/// What a JSON value is, for "expected X, got Y".
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => format!("boolean `{b}`"),
-        Value::Number(n) => format!("number `{n}`"),
-        Value::String(s) => format!("string {}", quoted(s)),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
     }
 }

@@ -12,7 +12,7 @@ use crate::time::Timestamp;
 /// The first four bytes of every bundle and delta.
 pub(crate) const MAGIC: [u8; 4] = *b"SGDB";
 /// The one format version this build reads and writes.
-pub(crate) const VERSION: u16 = 2;
+pub(crate) const VERSION: u16 = 3;
 /// Bytes of the fixed header.
 pub(crate) const HEADER_LEN: usize = 116;
 /// Bytes of the Ed25519 signature at the end.

@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::error::{BundleError, Error};
 use crate::profile::Profile;
 use crate::snapshot::{Meta, Snapshot};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, CLOCK_SKEW_SECONDS};
 
 /// The verified base bundle an engine keeps, for lookups and for deltas.
 pub(crate) struct Base {
@@ -43,14 +43,24 @@ impl Base {
 }
 
 /// The delta applied on top of the base.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AppliedDelta {
     issued_at: Timestamp,
+    /// SHA-256 of the delta's bytes: a delta with the same `issued_at` must be this one.
+    sha256: [u8; 32],
 }
 
-fn expired(h: &Header, now: Timestamp) -> Result<(), Error> {
+/// The times a bundle or delta must be within at `now`: not expired, not issued in the future
+/// (beyond the clock-skew allowance), and not before `min_issued_at` (no rollback).
+fn check_times(h: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> Result<(), Error> {
     if now >= h.expires_at {
         return Err(Error::Bundle(BundleError::Expired(h.expires_at.to_string())));
+    }
+    if now < h.issued_at.plus(-CLOCK_SKEW_SECONDS) {
+        return Err(Error::Bundle(BundleError::NotYetValid(h.issued_at.to_string(), now.to_string())));
+    }
+    if let Some(floor) = min_issued_at.filter(|&floor| h.issued_at < floor) {
+        return Err(Error::Bundle(BundleError::Rollback(h.issued_at.to_string(), floor.to_string())));
     }
     Ok(())
 }
@@ -75,7 +85,7 @@ impl Engine {
     pub fn load(bytes: &[u8], public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
         // Verify before copying: a rejected bundle costs no allocation.
         let header = verify(bytes, public_keys)?;
-        check_bundle(&header, now)?;
+        check_bundle(&header, now, None)?;
         Engine::from_verified(Arc::new(bytes.to_vec()), header, public_keys)
     }
 
@@ -84,8 +94,36 @@ impl Engine {
     /// # Errors
     /// As [`Engine::load`].
     pub fn load_owned(bytes: Vec<u8>, public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
+        Engine::load_since(bytes, public_keys, now, None)
+    }
+
+    /// Like [`Engine::load_owned`], and refusing a bundle issued before `min_issued_at`: a
+    /// refresh passes the `issued_at` of the snapshot in use, so an older (still signed, still
+    /// unexpired) bundle cannot bring back the tokens revoked since.
+    ///
+    /// # Errors
+    /// As [`Engine::load`], and `BundleError::Rollback` naming both times.
+    ///
+    /// # Examples
+    /// ```
+    /// # use scopegate::{build_bundle, generate_key_pair, CompiledState, Engine, PrivateKey, PublicKey, Timestamp};
+    /// let keys = generate_key_pair().unwrap();
+    /// let (private, public) = (PrivateKey::parse(&keys.private_key).unwrap(), PublicKey::parse(&keys.public_key).unwrap());
+    /// let state = |at: &str| CompiledState::from_json(&format!(r#"{{"issued_at": "{at}"}}"#)).unwrap();
+    /// let older = build_bundle(&state("2026-11-22T10:00:00Z"), &private, 86_400).unwrap();
+    /// let now = Timestamp::parse("2026-11-22T12:00:00Z").unwrap();
+    /// let in_use = Timestamp::parse("2026-11-22T11:00:00Z");
+    /// let refused = Engine::load_since(older, &[public], now, in_use).unwrap_err();
+    /// assert!(refused.to_string().starts_with("bundle is a rollback"));
+    /// ```
+    pub fn load_since(
+        bytes: Vec<u8>,
+        public_keys: &[PublicKey],
+        now: Timestamp,
+        min_issued_at: Option<Timestamp>,
+    ) -> Result<Engine, Error> {
         let header = verify(&bytes, public_keys)?;
-        check_bundle(&header, now)?;
+        check_bundle(&header, now, min_issued_at)?;
         Engine::from_verified(Arc::new(bytes), header, public_keys)
     }
 
@@ -122,11 +160,32 @@ impl Engine {
     /// Deltas are cumulative against the base: a newer delta replaces the one applied before.
     /// Afterwards the snapshot is fresh until the delta's `expires_at`.
     ///
+    /// Deltas only move forward: one issued before the snapshot in use (the base, or the delta
+    /// applied) is refused, and one with the same `issued_at` as the applied delta is accepted
+    /// only when it is byte for byte that delta (applying it again changes nothing). The rule
+    /// holds per engine (a clone carries its own); across engines (a reload, another isolate)
+    /// pass the `issued_at` in use to [`Engine::apply_delta_since`] and [`Engine::load_since`].
+    ///
     /// # Errors
     /// `Error::Input` when the engine was not loaded from a bundle; `Error::Bundle` for a
     /// delta with a bad signature or unknown key, built for another base (`WrongBase`),
-    /// expired, stale (issued before the snapshot it would replace), or corrupt.
+    /// expired, not yet valid, stale (issued before the snapshot it would replace, or another
+    /// delta with the same `issued_at`), or corrupt.
     pub fn apply_delta(&mut self, bytes: &[u8], now: Timestamp) -> Result<(), Error> {
+        self.apply_delta_since(bytes, now, None)
+    }
+
+    /// Like [`Engine::apply_delta`], and refusing a delta issued before `min_issued_at` (the
+    /// `issued_at` of a snapshot in use elsewhere, e.g. by the engine this one replaces).
+    ///
+    /// # Errors
+    /// As [`Engine::apply_delta`], and `BundleError::Rollback` naming both times.
+    pub fn apply_delta_since(
+        &mut self,
+        bytes: &[u8],
+        now: Timestamp,
+        min_issued_at: Option<Timestamp>,
+    ) -> Result<(), Error> {
         let loaded = self
             .bundle
             .as_ref()
@@ -135,17 +194,29 @@ impl Engine {
         if header.kind != BundleKind::Delta {
             return Err(Error::Bundle(BundleError::WrongType("a delta, got a full bundle")));
         }
-        let base = &loaded.base;
+        let base = Arc::clone(&loaded.base);
         if header.base != base.sha256() {
             return Err(Error::Bundle(BundleError::WrongBase));
         }
-        expired(&header, now)?;
-        let current = loaded.delta.map_or(base.issued_at, |d| d.issued_at);
+        check_times(&header, now, min_issued_at)?;
+        let applying = AppliedDelta { issued_at: header.issued_at, sha256: Sha256::digest(bytes).into() };
+        let own = loaded.delta;
+        let current = own.map_or(base.issued_at, |d| d.issued_at);
         if header.issued_at < current {
             return Err(Error::Bundle(BundleError::Stale(format!(
-                "issued at {}, before the snapshot in use (issued at {current})",
+                "issued at {}, before the snapshot in use (issued at {current}): a rollback",
                 header.issued_at
             ))));
+        }
+        if own.is_some_and(|d| d.issued_at == header.issued_at && d.sha256 != applying.sha256) {
+            return Err(Error::Bundle(BundleError::Stale(format!(
+                "issued at {}, like the delta applied, but not the same bytes: one time names one delta",
+                header.issued_at
+            ))));
+        }
+        if own == Some(applying) {
+            // Delivered again: the same delta, already in use.
+            return Ok(());
         }
         let (meta, profile) = if header.sections.first().copied().unwrap_or(0) == 0 {
             (Meta { issued_at: header.issued_at, ..base.meta.clone() }, base.profile.clone())
@@ -167,8 +238,8 @@ impl Engine {
         let bundle = LoadedBundle {
             bytes: base.bytes.len().saturating_add(bytes.len()),
             keys: loaded.keys.clone(),
-            base: Arc::clone(base),
-            delta: Some(AppliedDelta { issued_at: header.issued_at }),
+            base: Arc::clone(&base),
+            delta: Some(applying),
         };
         // Nothing can fail past this point: the swap is the only change.
         self.snapshot = snapshot;
@@ -177,11 +248,11 @@ impl Engine {
     }
 }
 
-fn check_bundle(header: &Header, now: Timestamp) -> Result<(), Error> {
+fn check_bundle(header: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> Result<(), Error> {
     if header.kind != BundleKind::Bundle {
         return Err(Error::Bundle(BundleError::WrongType("a full bundle, got a delta (apply it with apply_delta)")));
     }
-    expired(header, now)
+    check_times(header, now, min_issued_at)
 }
 
 /// A digest both removed and changed by one delta is contradictory: refuse it.

@@ -316,8 +316,9 @@ impl<'a> Encoder<'a> {
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>, t: &TokenRecord) -> Result<(), Error> {
-        let range =
-            || Error::Input(format!("token {}: a time is out of the range a bundle can hold", quoted_id(&t.id)));
+        let range = || {
+            Error::Input(format!("token {}: a time is out of the range a bundle can hold", crate::error::ticked(&t.id)))
+        };
         let mut head = kind_index(t.kind);
         head |= match t.access {
             None => 0,
@@ -378,11 +379,6 @@ impl<'a> Encoder<'a> {
         }
         Ok(())
     }
-}
-
-pub(crate) fn quoted_id(id: &str) -> String {
-    let short: String = id.chars().take(60).collect();
-    format!("`{short}`")
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ impl std::fmt::Debug for Credential {
         match self {
             Credential::None => f.write_str("None"),
             Credential::Bearer(_) => f.write_str("Bearer(<redacted>)"),
-            Credential::Basic { user, .. } => write!(f, "Basic({user:?}, <redacted>)"),
+            // The username too: users paste tokens there (`<token>:<token>`).
+            Credential::Basic { .. } => f.write_str("Basic(<redacted>, <redacted>)"),
             Credential::Malformed(why) => write!(f, "Malformed({why})"),
         }
     }
@@ -104,5 +105,9 @@ mod tests {
     fn debug_hides_secrets() {
         let c = auth("Bearer topsecret");
         assert!(!format!("{c:?}").contains("topsecret"));
+        let b64 = base64::engine::general_purpose::STANDARD.encode("tokenA:tokenB");
+        let c = auth(&format!("Basic {b64}"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("tokenA") && !shown.contains("tokenB"), "{shown}");
     }
 }

@@ -6,7 +6,7 @@ mod credential;
 mod request;
 
 pub use credential::Credential;
-pub use request::{Headers, Request};
+pub use request::{Headers, Request, Target, METHOD_OVERRIDE_HEADERS};
 
 use std::net::IpAddr;
 
@@ -15,7 +15,7 @@ use crate::directory::{Level, Principal, ResourceKey};
 use crate::policy::{ip_allowed, PasswordAuth, Policy, Switch, UnknownRoute};
 use crate::profile::RouteMatch;
 use crate::snapshot::Snapshot;
-use crate::time::{Timestamp, DAY};
+use crate::time::{Timestamp, CLOCK_SKEW_SECONDS, DAY};
 use crate::token::{digest_token, parse_prefix, AccessMode, Binding, TokenFormat, TokenKind, TokenRecord};
 
 /// The username Git clients send with access tokens.
@@ -35,18 +35,21 @@ impl Trace<'_> {
 /// Decides `request` against `snapshot` at `now`; with `steps`, records the trace.
 pub fn evaluate(snapshot: &Snapshot, request: &Request, now: Timestamp, steps: Option<&mut Vec<Step>>) -> Decision {
     let mut trace = Trace(steps);
-    let mut ctx = Context { snapshot, request, now, decision: Decision::new(Reason::InternalError, "") };
+    let mut ctx = Context::new(snapshot, request, now);
     let reason = ctx.run(&mut trace);
     ctx.finish(reason, &mut trace)
 }
 
 /// Decides `request` as if it carried `token` (a replayed request that names a token id,
-/// never a secret): everything from the token's state on, credentials aside.
+/// never a secret): everything from the token's state on, credentials aside. A replayed
+/// request is judged as if the snapshot had been in force when it was made, so its `now` may
+/// be before the snapshot's `issued_at`.
 pub fn evaluate_as(snapshot: &Snapshot, request: &Request, token: &TokenRecord, now: Timestamp) -> Decision {
     let mut trace = Trace(None);
-    let mut ctx = Context { snapshot, request, now, decision: Decision::new(Reason::InternalError, "") };
-    let verdict = ctx.freshness(&mut trace).and_then(|()| {
+    let mut ctx = Context::new(snapshot, request, now);
+    let verdict = ctx.freshness(Clock::Replay, &mut trace).and_then(|()| {
         let ip = ctx.client_ip(&mut trace);
+        ctx.request_step(&mut trace)?;
         ctx.after_lookup(token, ip, &mut trace)
     });
     let reason = match verdict {
@@ -61,7 +64,7 @@ pub fn evaluate_as(snapshot: &Snapshot, request: &Request, token: &TokenRecord, 
 pub fn standing(snapshot: &Snapshot, token: &TokenRecord, now: Timestamp) -> (Reason, String, String) {
     let request = Request::default();
     let mut trace = Trace(None);
-    let ctx = Context { snapshot, request: &request, now, decision: Decision::new(Reason::InternalError, "") };
+    let ctx = Context::new(snapshot, &request, now);
     let principal = ctx.principal_of(token);
     let policy = snapshot.meta.policies.for_principal(principal);
     let verdict = ctx
@@ -78,8 +81,18 @@ struct Context<'a> {
     snapshot: &'a Snapshot,
     request: &'a Request,
     now: Timestamp,
+    /// The path and query as the origin reads them, once the request step has read them.
+    target: Option<Target<'a>>,
     /// Filled in as steps learn things; its reason and message are set at the end.
     decision: Decision,
+}
+
+/// Whether `now` is the live clock (a snapshot issued after it is not valid yet) or the time a
+/// replayed request was made (judged as if the snapshot were in force then).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    Live,
+    Replay,
 }
 
 /// A step's verdict: go on, or stop with this reason and sentence.
@@ -90,6 +103,10 @@ fn stop<T>(reason: Reason, message: impl Into<String>) -> Verdict<T> {
 }
 
 impl<'a> Context<'a> {
+    fn new(snapshot: &'a Snapshot, request: &'a Request, now: Timestamp) -> Context<'a> {
+        Context { snapshot, request, now, target: None, decision: Decision::new(Reason::InternalError, "") }
+    }
+
     fn run(&mut self, trace: &mut Trace<'_>) -> (Reason, String) {
         match self.pipeline(trace) {
             Ok(()) => (Reason::Ok, "the token may make this request".into()),
@@ -111,8 +128,9 @@ impl<'a> Context<'a> {
     }
 
     fn pipeline(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
-        self.freshness(trace)?;
+        self.freshness(Clock::Live, trace)?;
         let client_ip = self.client_ip(trace);
+        self.request_step(trace)?;
         let credential = credential::parse(&self.request.headers);
         let (secret, basic_user) = match credential {
             Credential::None => {
@@ -128,7 +146,8 @@ impl<'a> Context<'a> {
                 (token, None)
             }
             Credential::Basic { user, secret } => {
-                trace.step("credential", true, || format!("Basic credentials for `{user}`"));
+                // NOTE: the username is never echoed: users paste tokens there too.
+                trace.step("credential", true, || "Basic credentials".into());
                 (secret, Some(user))
             }
         };
@@ -153,7 +172,19 @@ impl<'a> Context<'a> {
         self.permission_check(token, principal, &route, satisfied, trace)
     }
 
-    fn freshness(&self, trace: &mut Trace<'_>) -> Verdict<()> {
+    fn freshness(&self, clock: Clock, trace: &mut Trace<'_>) -> Verdict<()> {
+        let issued = self.snapshot.meta.issued_at;
+        if clock == Clock::Live && self.now < issued.plus(-CLOCK_SKEW_SECONDS) {
+            // A clock that is behind (or a `now` of 0) would bring back revoked and expired tokens.
+            let now = self.now;
+            trace.step("bundle", false, || {
+                format!("issued at {issued}, after now ({now}) by more than the allowed skew")
+            });
+            return stop(
+                Reason::BundleNotYetValid,
+                format!("the snapshot was issued at {issued}, after now ({now}): the clock is behind or the snapshot is from the future"),
+            );
+        }
         match self.snapshot.expires_at {
             Some(expires) if self.now >= expires => {
                 trace.step("bundle", false, || format!("bundle expired at {expires}"));
@@ -182,6 +213,34 @@ impl<'a> Context<'a> {
             _ => "unknown: no peer address".into(),
         });
         ip
+    }
+
+    /// The method and the URL, read the one way the origin reads them; anything that could be
+    /// read two ways (or make the origin serve another method) is refused before any lookup.
+    fn request_step(&mut self, trace: &mut Trace<'_>) -> Verdict<()> {
+        let method = &self.request.method;
+        if method.is_empty() || method.len() > 16 || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            trace.step("request", false, || "the method is not an HTTP method name".into());
+            return stop(Reason::MalformedRequest, "the request's method is not an HTTP method name");
+        }
+        if let Some(name) = self.request.method_override() {
+            trace.step("request", false, || format!("carries `{name}`: the origin might serve another method"));
+            return stop(
+                Reason::MalformedRequest,
+                format!("the request carries `{name}`, which could make the origin serve another method than the one checked"),
+            );
+        }
+        match self.request.target() {
+            Ok(target) => {
+                trace.step("request", true, || format!("{} {}", method.to_ascii_uppercase(), target.path));
+                self.target = Some(target);
+                Ok(())
+            }
+            Err(why) => {
+                trace.step("request", false, || why.into());
+                stop(Reason::MalformedRequest, format!("the URL cannot be read the one way the origin reads it: {why}"))
+            }
+        }
     }
 
     /// No credentials: only a read of a public repository gets through.
@@ -242,6 +301,13 @@ impl<'a> Context<'a> {
             };
         };
         trace.step("digest_lookup", true, || format!("token `{}` ({})", token.id, token.kind.as_str()));
+        if !format.fits(token.kind) {
+            // The credential's own prefix names another kind: the listed record is not its.
+            trace.step("token_kind", false, || {
+                format!("the credential's prefix names another kind than the listed {}", token.kind.as_str())
+            });
+            return stop(Reason::UnknownToken, "the token's prefix does not match the kind of the listed token");
+        }
         if let Some(user) = basic_user {
             let fits = match token.kind.binding() {
                 Binding::Resource => user == TOKEN_AUTH_USER,
@@ -251,10 +317,10 @@ impl<'a> Context<'a> {
                 Binding::Organisation => false,
             };
             trace.step("basic_username", fits, || {
-                format!("username `{user}` {} this token", if fits { "fits" } else { "does not fit" })
+                format!("the username {} this token", if fits { "fits" } else { "does not fit" })
             });
             if !fits {
-                return stop(Reason::UnknownToken, format!("the token is not valid with the username `{user}`"));
+                return stop(Reason::UnknownToken, "the token is not valid with this username");
             }
         }
         Ok(token)
@@ -267,7 +333,7 @@ impl<'a> Context<'a> {
         let policy = self.snapshot.meta.policies.for_principal(principal);
         self.decision.policy = Some(policy.name.clone());
         trace.step("password", policy.password_auth == PasswordAuth::Allow, || {
-            format!("a password for `{user}` under policy `{}`", policy.name)
+            format!("a password under policy `{}`", policy.name)
         });
         if policy.password_auth == PasswordAuth::Disable {
             stop(Reason::PasswordAuthDisabled, format!("policy `{}` disables password authentication", policy.name))
@@ -377,19 +443,21 @@ impl<'a> Context<'a> {
         verdict
     }
 
+    /// The route of the request the request step read (none before it).
     fn match_route(&self) -> Option<RouteMatch> {
-        let (path, query) = self.request.path_and_query()?;
-        self.snapshot.profile.match_route(&self.request.method, path, query)
+        let target = self.target?;
+        self.snapshot.profile.match_route(&self.request.method, target.path, target.query)
     }
 
     fn route(&mut self, trace: &mut Trace<'_>) -> Verdict<RouteMatch> {
         let Some(route) = self.match_route() else {
+            // The path only: a query string may carry anything, secrets included.
             trace.step("route", false, || {
                 format!(
                     "no route of profile `{}` matches {} {}",
                     self.snapshot.profile.name(),
                     self.request.method,
-                    self.request.url
+                    self.target.map_or("", |t| t.path)
                 )
             });
             return stop(
@@ -568,6 +636,13 @@ fn token_format(secret: &str, trace: &mut Trace<'_>) -> Verdict<TokenFormat> {
         TokenFormat::Valid(kind) => format!("scopegate {} token, checksum holds", kind.as_str()),
         TokenFormat::Foreign => "not a scopegate token: checked by digest only".into(),
         TokenFormat::BadChecksum => "scopegate prefix but the checksum fails (a typo or a forgery)".into(),
+        TokenFormat::Bitbucket(issued) => {
+            format!(
+                "{} (`{}` prefix): checked by digest only, its format is not public",
+                issued.describe(),
+                issued.prefix()
+            )
+        }
     });
     if format == TokenFormat::BadChecksum {
         return stop(Reason::BadTokenChecksum, "the token's checksum is wrong: it was mistyped or forged");

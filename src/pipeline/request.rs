@@ -107,41 +107,286 @@ impl Request {
         self
     }
 
-    /// The path and the raw query of the URL; `None` when it is neither a URL nor a path.
+    /// The path and the raw query of the URL; `None` when the request cannot be read the one way
+    /// the origin reads it (see [`Request::target`]).
     #[must_use]
     pub fn path_and_query(&self) -> Option<(&str, Option<&str>)> {
-        let url = self.url.split('#').next().unwrap_or_default();
-        let rest = match url.find("://") {
-            Some(at) => {
-                let after = url.get(at + 3..)?;
-                match after.find(['/', '?']) {
-                    Some(slash) => after.get(slash..)?,
-                    None => "/",
-                }
-            }
-            None if url.starts_with('/') => url,
-            None => return None,
-        };
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (rest, None),
-        };
-        Some((if path.is_empty() { "/" } else { path }, query))
+        self.target().ok().map(|t| (t.path, t.query))
     }
+
+    /// The request target as the origin reads it, or why it cannot be read that one way.
+    ///
+    /// An absolute URL only when the text starts with `http://` or `https://` (any case); its
+    /// authority runs to the first `/`, `?` or `#` and must be one a WHATWG URL parser delimits
+    /// the same way. Otherwise origin-form: a path starting with `/` (not `//`). The path must
+    /// name one thing unambiguously: no dot segments, no encoded dots, slashes or backslashes,
+    /// no empty segments, no `;`, no bad escapes. White space and control characters are refused
+    /// anywhere (WHATWG parsers drop some of them, so the origin would read another URL).
+    ///
+    /// # Errors
+    /// Why the request cannot be read, never quoting it (a URL may carry a secret).
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::Request;
+    /// let request = Request::new("GET", "/2.0/repositories/acme/secret?next=http://h/2.0/repositories/acme/web");
+    /// assert_eq!(request.target().unwrap().path, "/2.0/repositories/acme/secret");
+    /// assert!(Request::new("GET", "/2.0/repositories/acme/web/../secret").target().is_err());
+    /// ```
+    pub fn target(&self) -> Result<Target<'_>, &'static str> {
+        read_target(&self.url)
+    }
+
+    /// The method-override header this request carries, if any (see [`METHOD_OVERRIDE_HEADERS`]).
+    #[must_use]
+    pub fn method_override(&self) -> Option<&'static str> {
+        METHOD_OVERRIDE_HEADERS.into_iter().find(|name| self.headers.get(name).is_some())
+    }
+}
+
+/// Headers that ask a server to treat a request as another method than the one on the request
+/// line. The gate judges the method it sees; an origin (or a framework in front of it) that
+/// honoured one of these would serve another, so requests carrying them are refused.
+pub const METHOD_OVERRIDE_HEADERS: [&str; 3] = ["x-http-method-override", "x-http-method", "x-method-override"];
+
+/// Longest URL read; longer ones are refused (a bound on untrusted input).
+const MAX_URL_LEN: usize = 16 * 1024;
+
+/// Where a request goes, as the origin reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target<'a> {
+    /// The path, still percent-encoded, starting with `/`.
+    pub path: &'a str,
+    /// The raw query after `?`, if any.
+    pub query: Option<&'a str>,
+}
+
+fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
+    if url.len() > MAX_URL_LEN {
+        return Err("the URL is longer than 16384 bytes");
+    }
+    if url.bytes().any(|b| b <= b' ' || b == 0x7F) {
+        return Err("the URL contains white space or a control character");
+    }
+    // The fragment never reaches the origin.
+    let url = url.split('#').next().unwrap_or_default();
+    let rest = match absolute(url) {
+        Some(after_scheme) => {
+            let end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+            let authority = after_scheme.get(..end).unwrap_or_default();
+            check_authority(authority)?;
+            after_scheme.get(end..).unwrap_or_default()
+        }
+        None if url.starts_with("//") => return Err("a path cannot start with `//`"),
+        None if url.starts_with('/') => url,
+        None => return Err("expected a path starting with `/` or an `http://` or `https://` URL"),
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    check_path(path)?;
+    Ok(Target { path, query })
+}
+
+/// The text after `http://` or `https://` (scheme in any case), or `None` for origin-form.
+fn absolute(url: &str) -> Option<&str> {
+    ["http://", "https://"].into_iter().find_map(|scheme| {
+        let head = url.get(..scheme.len())?;
+        head.eq_ignore_ascii_case(scheme).then(|| url.get(scheme.len()..)).flatten()
+    })
+}
+
+/// An authority a WHATWG parser delimits where the gate does and accepts: `[userinfo@]host
+/// [:port]`. The host matters only for that: letters, digits, `-`, `_` in dot-separated labels
+/// (no IDNA `xn--` labels to decode, and a name ending in a number must be a dotted-quad IPv4
+/// address), or a bracketed IPv6 address. No `\\` (a WHATWG parser reads it as `/`), no `%`
+/// (hosts are percent-decoded). The port is digits up to 65535.
+fn check_authority(authority: &str) -> Result<(), &'static str> {
+    const BAD: &str = "the URL's host is not one a standard URL parser reads the same way";
+    if authority.contains(['\\', '%']) {
+        return Err(BAD);
+    }
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = if let Some(v6) = host_port.strip_prefix('[') {
+        let (inside, after) = v6.split_once(']').ok_or(BAD)?;
+        inside.parse::<std::net::Ipv6Addr>().map_err(|_| BAD)?;
+        match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':').ok_or(BAD)?),
+        }
+    } else {
+        let (host, port) = match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        };
+        if !host_ok(host) {
+            return Err(BAD);
+        }
+        port
+    };
+    // An empty port is no port; otherwise digits up to 65535.
+    let port_ok = port.is_none_or(|p| {
+        p.is_empty()
+            || (p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= 65_535))
+    });
+    if port_ok {
+        Ok(())
+    } else {
+        Err(BAD)
+    }
+}
+
+/// A host name both readings agree on (see [`check_authority`]).
+fn host_ok(host: &str) -> bool {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    let labels: Vec<&str> = name.split('.').collect();
+    let plain = |l: &&str| {
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && !l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+    };
+    if name.is_empty() || !labels.iter().all(plain) {
+        return false;
+    }
+    // WHATWG reads a name whose last label is a number (`0x1f` too) as an IPv4 address.
+    let last = labels.last().copied().unwrap_or_default();
+    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+        && last.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
+    let numeric = hex || last.bytes().all(|b| b.is_ascii_digit());
+    if !numeric {
+        return true;
+    }
+    labels.len() == 4
+        && labels.iter().all(|l| {
+            l.bytes().all(|b| b.is_ascii_digit())
+                && (l.len() == 1 || !l.starts_with('0'))
+                && l.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
+/// A path that names one thing, read the same by the gate and the origin. The router reads
+/// paths with the same rules ([`crate::profile::decode_path`]); the checks before it only say
+/// which rule a path breaks.
+fn check_path(path: &str) -> Result<(), &'static str> {
+    let has = |escape: &[u8]| path.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(escape));
+    let segments = || path.split('/').skip(1);
+    if segments().any(|s| s == "." || s == "..") {
+        return Err("the path has a `.` or `..` segment");
+    }
+    if has(b"%2e") {
+        return Err("the path has an encoded dot (`%2e`)");
+    }
+    if has(b"%2f") || has(b"%5c") || path.contains('\\') {
+        return Err("the path has an encoded `/`, or a `\\` (which some servers read as `/`)");
+    }
+    if path.contains(';') {
+        return Err("the path has a `;` (which some servers read as the start of a parameter)");
+    }
+    // One trailing `/` is allowed (`/2.0/user/`); any other empty segment is not.
+    let inner = path.get(1..).unwrap_or_default();
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    if path != "/" && inner.split('/').any(str::is_empty) {
+        return Err("the path has an empty segment (`//`)");
+    }
+    if crate::profile::decode_path(path).is_none() {
+        return Err("the path has a bad percent escape, a control character, or too many segments");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pq(url: &str) -> Option<(&str, Option<&str>)> {
+        read_target(url).ok().map(|t| (t.path, t.query))
+    }
+
     #[test]
     fn urls_and_paths() {
         let r = Request::new("GET", "https://api.example.com/2.0/user?x=1#frag");
         assert_eq!(r.path_and_query(), Some(("/2.0/user", Some("x=1"))));
-        assert_eq!(Request::new("GET", "http://h").path_and_query(), Some(("/", None)));
-        assert_eq!(Request::new("GET", "http://h?q").path_and_query(), Some(("/", Some("q"))));
-        assert_eq!(Request::new("GET", "/a/b").path_and_query(), Some(("/a/b", None)));
-        assert_eq!(Request::new("GET", "a/b").path_and_query(), None);
+        assert_eq!(pq("http://h"), Some(("/", None)));
+        assert_eq!(pq("http://h?q"), Some(("/", Some("q"))));
+        assert_eq!(pq("HTTPS://h:8443/a"), Some(("/a", None)));
+        assert_eq!(pq("http://u:p@h/a"), Some(("/a", None)));
+        assert_eq!(pq("http://[2001:db8::1]:80/a"), Some(("/a", None)));
+        assert_eq!(pq("http://203.0.113.9:8080/a"), Some(("/a", None)));
+        assert_eq!(pq("http://api.example.com./a"), Some(("/a", None)));
+        assert_eq!(pq("http://a_b-c.x1/a"), Some(("/a", None)));
+        assert_eq!(pq("http://h:/a"), Some(("/a", None)));
+        assert_eq!(pq("/a/b"), Some(("/a/b", None)));
+        assert_eq!(pq("/a/b#x?y"), Some(("/a/b", None)));
+        assert_eq!(pq("a/b"), None);
+    }
+
+    #[test]
+    fn a_scheme_only_counts_at_the_start() {
+        // Issue 11: `://` in the query or the path never starts a URL.
+        assert_eq!(
+            pq("/2.0/repositories/acme/secret?next=http://h/2.0/repositories/acme/web"),
+            Some(("/2.0/repositories/acme/secret", Some("next=http://h/2.0/repositories/acme/web")))
+        );
+        assert_eq!(pq("/2.0/repositories/acme/x:/h/web"), Some(("/2.0/repositories/acme/x:/h/web", None)));
+        assert_eq!(pq("/2.0/repositories/acme/http://h/2.0/repositories/acme/web"), None, "`//` is an empty segment");
+        assert_eq!(pq("https://h/a?u=https://i/b"), Some(("/a", Some("u=https://i/b"))));
+    }
+
+    #[test]
+    fn what_a_standard_parser_reads_differently_is_refused() {
+        for bad in [
+            "",
+            "*",
+            "//h/a",
+            "http:/h/a",
+            "http:\\\\h/a",
+            "ftp://h/a",
+            "ws://h/a",
+            "http:///a",
+            "http://h\\@e/a",
+            "http://h%2F/a",
+            "http://h:99999/a",
+            "http://h:x/a",
+            "http://[::1/a",
+            "http://[1:2]/a",
+            "http://1.2.3.4.5/a",
+            "http://256.1.1.1/a",
+            "http://01.2.3.4/a",
+            "http://0x7f/a",
+            "http://xn--a/a",
+            "http://a..b/a",
+            "http://./a",
+            "http://a@/x",
+            "http://a b/c",
+            "/a b",
+            "/a\tb",
+            "/a/b\n",
+            "/a/../b",
+            "/a/%2e%2E/b",
+            "/a/we%2Eb",
+            "/a%2fb",
+            "/a%5cb",
+            "/a\\b",
+            "/a//b",
+            "/a;b",
+            "/a/%zz",
+        ] {
+            assert!(read_target(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(read_target(&format!("/{}", "a".repeat(MAX_URL_LEN))).is_err());
+    }
+
+    #[test]
+    fn method_overrides_are_found() {
+        let r = Request::new("POST", "/a").header("X-HTTP-Method-Override", "DELETE");
+        assert_eq!(r.method_override(), Some("x-http-method-override"));
+        assert_eq!(
+            Request::new("POST", "/a").header("X-Method-Override", "PUT").method_override(),
+            Some("x-method-override")
+        );
+        assert_eq!(Request::new("POST", "/a").method_override(), None);
     }
 
     #[test]

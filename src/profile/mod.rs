@@ -26,6 +26,9 @@ pub use openapi::profile_from_openapi;
 
 use routes::RouteTable;
 
+// The request step reads paths with the same rules the router matches them by.
+pub(crate) use template::decode_path;
+
 // NOTE: no `skip_serializing_if` on these types: bundles carry a `ProfileDoc` in postcard, which
 // is not self-describing and cannot read a struct with fields left out.
 

@@ -48,6 +48,7 @@ pub(crate) struct PrincipalDoc {
     pub id: String,
     pub kind: PrincipalKind,
     pub email: Option<String>,
+    pub username: Option<String>,
     pub status: PrincipalStatus,
     pub groups: Vec<String>,
     pub two_factor: bool,
@@ -215,12 +216,13 @@ fn resources(at: At<'_>) -> Result<ResourcesDoc, Error> {
 
 fn principal(at: At<'_>) -> Result<PrincipalDoc, Error> {
     let o = at.obj()?;
-    o.only(&["id", "kind", "email", "status", "groups", "two_factor", "permissions", "name"])?;
+    o.only(&["id", "kind", "email", "username", "status", "groups", "two_factor", "permissions", "name"])?;
     let _ = string(&o, "name")?;
     Ok(PrincipalDoc {
         id: o.need("id", |a| a.string())?,
         kind: o.need("kind", |a| a.one_of(PRINCIPAL_KIND))?,
         email: string(&o, "email")?,
+        username: string(&o, "username")?,
         status: o.get("status", |a| a.one_of(STATUS))?.unwrap_or(PrincipalStatus::Active),
         groups: strings(&o, "groups")?,
         two_factor: o.get("two_factor", |a| a.bool())?.unwrap_or(false),
@@ -258,7 +260,7 @@ pub(crate) fn token(at: At<'_>) -> Result<TokenDoc, Error> {
         kind: o.need("kind", token_kind)?,
         label: string(&o, "label")?,
         secret_sha256: o.get("secret_sha256", |a| {
-            let text = a.str()?;
+            let text = a.secret()?;
             // Not quoted back: a pasted secret must not end up in an error message.
             parse_digest_hex(text).map_or_else(
                 || {
@@ -270,7 +272,8 @@ pub(crate) fn token(at: At<'_>) -> Result<TokenDoc, Error> {
                 Ok,
             )
         })?,
-        secret: o.get("secret", |a| a.string().or_else(|_| a.err("expected the secret as a string")))?,
+        secret: o
+            .get("secret", |a| a.secret().map(str::to_string).or_else(|_| a.err("expected the secret as a string")))?,
         principal: string(&o, "principal")?,
         resource: string(&o, "resource")?,
         scopes: strings(&o, "scopes")?,
@@ -358,14 +361,4 @@ pub fn parse_digest_hex(text: &str) -> Option<[u8; 32]> {
         *slot = u8::try_from(hi * 16 + lo).ok()?;
     }
     Some(out)
-}
-
-/// User input in an error message: JSON-quoted and cut short.
-pub(crate) fn quoted(v: &str) -> String {
-    let short: String = v.chars().take(60).collect();
-    let mut q = serde_json::to_string(&short).unwrap_or_default();
-    if short.len() < v.len() {
-        q.push('…');
-    }
-    q
 }

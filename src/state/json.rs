@@ -6,8 +6,9 @@
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{may_quote, quoted, ticked, Error};
 use crate::time::Timestamp;
+use crate::token::has_token_prefix;
 
 /// A JSON value and its path.
 #[derive(Clone, Copy)]
@@ -41,16 +42,21 @@ impl Path<'_> {
     }
 }
 
-/// What a JSON value is, for "expected X, got Y".
-fn kind(v: &Value) -> String {
+/// What a JSON value is, for "expected X, got Y" (a string only as [`quoted`] allows).
+pub(crate) fn kind(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("boolean `{b}`"),
         Value::Number(n) => format!("number `{n}`"),
-        Value::String(s) => format!("string {}", super::input::quoted(s)),
+        Value::String(s) => format!("string {}", quoted(s)),
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
     }
+}
+
+/// A string a state must not hold outside `secret`: a token prefix and a token's length.
+pub(crate) fn looks_like_secret(text: &str) -> bool {
+    has_token_prefix(text) && !may_quote(text)
 }
 
 /// Parses JSON text; a syntax error says where.
@@ -75,7 +81,32 @@ impl<'a> At<'a> {
         self.err(format!("expected {what}, got {}", kind(self.value)))
     }
 
+    /// A string that is not a token secret: a secret pasted into a field other than `secret`
+    /// would be copied into bundles, decisions and logs, so it is refused here, where every
+    /// string of the state is read.
     pub fn str(&self) -> Result<&'a str, Error> {
+        let text = self.secret()?;
+        if looks_like_secret(text) {
+            return self.err(format!(
+                "this looks like a token secret ({} characters with a token prefix); a secret goes only in `secret`, or as its SHA-256 in `secret_sha256`",
+                text.chars().count()
+            ));
+        }
+        Ok(text)
+    }
+
+    /// A string standing for `what` (`an RFC 3339 time`): "expected X" for another type, and the
+    /// refusal of [`At::str`] for a token.
+    fn text(&self, what: &str) -> Result<&'a str, Error> {
+        if self.value.is_string() {
+            self.str()
+        } else {
+            self.expected(what)
+        }
+    }
+
+    /// A string that may be a secret (the `secret` field): never quoted back.
+    pub fn secret(&self) -> Result<&'a str, Error> {
         self.value.as_str().map_or_else(|| self.expected("a string"), Ok)
     }
 
@@ -92,15 +123,14 @@ impl<'a> At<'a> {
     }
 
     pub fn time(&self) -> Result<Timestamp, Error> {
-        let text = self.str().or_else(|_| self.expected("an RFC 3339 time"))?;
-        Timestamp::parse(text)
-            .map_or_else(|| self.err(format!("expected an RFC 3339 time, got {}", super::input::quoted(text))), Ok)
+        let text = self.text("an RFC 3339 time")?;
+        Timestamp::parse(text).map_or_else(|| self.err(format!("expected an RFC 3339 time, got {}", quoted(text))), Ok)
     }
 
     pub fn cidr(&self) -> Result<IpNet, Error> {
-        let text = self.str().or_else(|_| self.expected("a CIDR block"))?;
+        let text = self.text("a CIDR block")?;
         super::input::parse_cidr(text).map_or_else(
-            || self.err(format!("expected a CIDR block like \"203.0.113.0/24\", got {}", super::input::quoted(text))),
+            || self.err(format!("expected a CIDR block like \"203.0.113.0/24\", got {}", quoted(text))),
             Ok,
         )
     }
@@ -108,14 +138,10 @@ impl<'a> At<'a> {
     /// One of `choices` (`"allow"` / `"block"`), with serde's wording for anything else.
     pub fn one_of<T: Copy>(&self, choices: &[(&str, T)]) -> Result<T, Error> {
         let names: Vec<String> = choices.iter().map(|(n, _)| format!("`{n}`")).collect();
-        let text = self.str().or_else(|_| self.expected(&format!("one of {}", names.join(", "))))?;
+        let text = self.text(&format!("one of {}", names.join(", ")))?;
         match choices.iter().find(|(n, _)| *n == text) {
             Some(&(_, v)) => Ok(v),
-            None => self.err(format!(
-                "unknown variant {}, expected one of {}",
-                super::input::quoted(text),
-                names.join(", ")
-            )),
+            None => self.err(format!("unknown variant {}, expected one of {}", quoted(text), names.join(", "))),
         }
     }
 
@@ -157,9 +183,10 @@ impl<'a> Obj<'a> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
             None => Ok(()),
             Some(key) => {
-                let path = Path::Key(self.at.path, key);
+                // A key that could be a secret is not even put in the path.
+                let path = if may_quote(key) { Path::Key(self.at.path, key).render() } else { self.at.path() };
                 let names: Vec<String> = allowed.iter().map(|n| format!("`{n}`")).collect();
-                Err(Error::state(path.render(), format!("unknown field `{key}`, expected one of {}", names.join(", "))))
+                Err(Error::state(path, format!("unknown field {}, expected one of {}", ticked(key), names.join(", "))))
             }
         }
     }

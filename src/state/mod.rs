@@ -7,18 +7,18 @@ mod json;
 
 pub use input::{parse_cidr, parse_digest_hex};
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-pub(crate) use input::quoted;
 use input::{PolicyDoc, StateDoc, TokenDoc};
+pub(crate) use json::kind as value_kind;
 
 use crate::directory::{Directory, Level, Principal, PrincipalKind, Project, Repository, ResourceKey};
-use crate::error::Error;
+use crate::error::{quoted, redact_quotes, Error};
 use crate::policy::{ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS};
 use crate::profile::{Profile, ProfileDoc};
 use crate::snapshot::{MemoryTokens, Meta, Snapshot};
-use crate::token::{digest_token, Binding, TokenKind, TokenRecord};
+use crate::token::{digest_token, parse_prefix, Binding, TokenFormat, TokenKind, TokenRecord};
 
 /// The built-in profile a state gets when it names none.
 pub const DEFAULT_PROFILE: &str = "bitbucket-cloud";
@@ -161,8 +161,10 @@ fn resolve_profile(value: Option<serde_json::Value>) -> Result<Profile, Error> {
         None => builtin(DEFAULT_PROFILE),
         Some(serde_json::Value::String(name)) => builtin(&name),
         Some(value) => {
-            let doc: ProfileDoc = serde_json::from_value(value).map_err(|e| Error::state("profile", e.to_string()))?;
-            Profile::compile(doc).map_err(|e| Error::state("profile", e.to_string()))
+            // Foreign messages (serde's, the profile compiler's) may quote input: redacted.
+            let doc: ProfileDoc =
+                serde_json::from_value(value).map_err(|e| Error::state("profile", redact_quotes(&e.to_string())))?;
+            Profile::compile(doc).map_err(|e| Error::state("profile", redact_quotes(&e.to_string())))
         }
     }
 }
@@ -263,13 +265,58 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
             id: p.id.clone(),
             kind: p.kind,
             email: p.email.clone(),
+            username: p.username.clone(),
             status: p.status,
             groups: p.groups.clone(),
             two_factor: p.two_factor,
             permissions,
         });
     }
+    check_usernames(&doc.principals)?;
     Ok(dir.indexed())
+}
+
+/// Basic auth picks the principal by its username, so a username must name one principal:
+/// unique (in any case), not another principal's id or email, and usable as a Basic username.
+fn check_usernames(principals: &[input::PrincipalDoc]) -> Result<(), Error> {
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for (i, p) in principals.iter().enumerate() {
+        taken.entry(p.id.to_ascii_lowercase()).or_insert(i);
+        if let Some(email) = &p.email {
+            taken.entry(email.to_ascii_lowercase()).or_insert(i);
+        }
+    }
+    let mut usernames: HashMap<String, usize> = HashMap::new();
+    for (i, p) in principals.iter().enumerate() {
+        let Some(name) = &p.username else { continue };
+        let path = format!("principals[{i}].username");
+        if name.is_empty()
+            || name == crate::pipeline::TOKEN_AUTH_USER
+            || name.chars().any(|c| c == ':' || c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::state(
+                path,
+                format!(
+                    "expected a Bitbucket username (no `:`, no white space, not `x-token-auth`), got {}",
+                    quoted(name)
+                ),
+            ));
+        }
+        let folded = name.to_ascii_lowercase();
+        if let Some(first) = usernames.insert(folded.clone(), i) {
+            return Err(Error::state(path, format!("username {} is also principals[{first}]'s", quoted(name))));
+        }
+        if let Some(&other) = taken.get(&folded).filter(|&&other| other != i) {
+            return Err(Error::state(
+                path,
+                format!(
+                    "username {} is principals[{other}]'s id or email: a Basic username must name one principal",
+                    quoted(name)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Resolves `ws`, `ws/KEY`, `ws/slug` or an explicit `kind:path` against the directory.
@@ -406,7 +453,10 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
     }
     let digest = match (&t.secret_sha256, &t.secret) {
         (Some(d), None) => *d,
-        (None, Some(secret)) if !secret.is_empty() => digest_token(secret),
+        (None, Some(secret)) if !secret.is_empty() => {
+            check_secret_format(secret, t.kind).map_err(|m| Error::state(at("secret"), m))?;
+            digest_token(secret)
+        }
         (Some(_), Some(_)) => {
             return Err(Error::state(format!("{list}[{i}]"), "give `secret_sha256` or `secret`, not both"))
         }
@@ -520,6 +570,27 @@ fn compile_token(list: &str, i: usize, t: TokenDoc, dir: &Directory, profile: &P
         created_by: t.created_by,
         allowed_ips: t.allowed_ips,
     })
+}
+
+/// A secret whose prefix says what it is must say the token's kind: a request with it would
+/// be refused (`bad_token_checksum`, or `unknown_token` for a kind the prefix does not name).
+/// The message never quotes the secret.
+fn check_secret_format(secret: &str, kind: TokenKind) -> Result<(), String> {
+    match parse_prefix(secret) {
+        TokenFormat::BadChecksum => {
+            Err("the secret has a scopegate prefix but its checksum fails: it was mistyped or cut short".into())
+        }
+        TokenFormat::Valid(minted) if minted != kind => {
+            Err(format!("the secret's prefix says {}, but the token's kind is {}", minted.as_str(), kind.as_str()))
+        }
+        TokenFormat::Bitbucket(issued) if !issued.kinds().contains(&kind) => Err(format!(
+            "the secret's `{}` prefix says {}, but the token's kind is {}",
+            issued.prefix(),
+            issued.describe(),
+            kind.as_str()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The level name for messages.

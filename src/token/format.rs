@@ -25,6 +25,91 @@ pub enum TokenFormat {
     Valid(TokenKind),
     /// A scopegate prefix with a wrong length, alphabet or checksum.
     BadChecksum,
+    /// Issued by Bitbucket: its prefix names its kind; looked up by digest only, since the rest
+    /// of the format (length, alphabet, checksum) is not published.
+    Bitbucket(BitbucketToken),
+}
+
+impl TokenFormat {
+    /// Whether a listed token of `kind` can have this format: a prefix that names a kind must
+    /// name the listed one (a record that says otherwise is not this credential's).
+    #[must_use]
+    pub fn fits(self, kind: TokenKind) -> bool {
+        match self {
+            TokenFormat::Foreign => true,
+            TokenFormat::Valid(k) => k == kind,
+            TokenFormat::Bitbucket(b) => b.kinds().contains(&kind),
+            TokenFormat::BadChecksum => false,
+        }
+    }
+}
+
+/// The prefixes of tokens Bitbucket Cloud issues. Atlassian has confirmed the prefixes (`ATBB`
+/// app passwords, `ATAT` API tokens, `ATCT` workspace, project and repository access tokens);
+/// the tokens seen in practice start `ATATT3` and `ATCTT3`, so the longer `ATATT` / `ATCTT` are
+/// matched. Nothing else about their format is public: no length, alphabet or checksum is
+/// checked, and a mistyped one is found out by its digest like any other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BitbucketToken {
+    /// `ATBB...`: an app password.
+    AppPassword,
+    /// `ATATT...`: an Atlassian API token.
+    ApiToken,
+    /// `ATCTT...`: a repository, project or workspace access token.
+    AccessToken,
+}
+
+impl BitbucketToken {
+    /// Every Bitbucket prefix this build knows.
+    pub const ALL: [BitbucketToken; 3] =
+        [BitbucketToken::AppPassword, BitbucketToken::ApiToken, BitbucketToken::AccessToken];
+
+    /// The prefix the tokens start with.
+    #[must_use]
+    pub fn prefix(self) -> &'static str {
+        match self {
+            BitbucketToken::AppPassword => "ATBB",
+            BitbucketToken::ApiToken => "ATATT",
+            BitbucketToken::AccessToken => "ATCTT",
+        }
+    }
+
+    /// What the prefix says, for traces.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            BitbucketToken::AppPassword => "a Bitbucket app password",
+            BitbucketToken::ApiToken => "an Atlassian API token",
+            BitbucketToken::AccessToken => "a Bitbucket access token (repository, project or workspace)",
+        }
+    }
+
+    /// The kinds a listed token with this prefix may have.
+    #[must_use]
+    pub fn kinds(self) -> &'static [TokenKind] {
+        match self {
+            BitbucketToken::AppPassword => &[TokenKind::AppPassword],
+            BitbucketToken::ApiToken => &[TokenKind::ApiToken],
+            BitbucketToken::AccessToken => {
+                &[TokenKind::RepositoryAccessToken, TokenKind::ProjectAccessToken, TokenKind::WorkspaceAccessToken]
+            }
+        }
+    }
+
+    /// The Bitbucket prefix `token` starts with, if any (case-sensitive, as issued).
+    #[must_use]
+    pub fn of(token: &str) -> Option<BitbucketToken> {
+        BitbucketToken::ALL.into_iter().find(|b| token.starts_with(b.prefix()))
+    }
+}
+
+/// Whether `text` starts like a token: `sg` + a letter + `_`, or a Bitbucket prefix. What
+/// messages and the state reader use to keep secrets out of logs.
+#[must_use]
+pub fn has_token_prefix(text: &str) -> bool {
+    let b = text.as_bytes();
+    let scopegate = matches!((b.first(), b.get(1), b.get(3)), (Some(b's'), Some(b'g'), Some(b'_')));
+    scopegate || BitbucketToken::of(text).is_some()
 }
 
 /// A freshly minted token and its digest; the token is shown once and never stored.
@@ -85,12 +170,16 @@ fn checksum(body: &str) -> String {
 ///
 /// # Examples
 /// ```
-/// use scopegate::{parse_prefix, TokenFormat};
+/// use scopegate::{parse_prefix, BitbucketToken, TokenFormat};
 /// assert_eq!(parse_prefix("ghp_not_ours"), TokenFormat::Foreign);
 /// assert_eq!(parse_prefix("sgr_typo"), TokenFormat::BadChecksum);
+/// assert_eq!(parse_prefix("ATBB0123456789abcdef0123456789abcdef"), TokenFormat::Bitbucket(BitbucketToken::AppPassword));
 /// ```
 #[must_use]
 pub fn parse_prefix(token: &str) -> TokenFormat {
+    if let Some(issued) = BitbucketToken::of(token) {
+        return TokenFormat::Bitbucket(issued);
+    }
     let mut chars = token.chars();
     let (Some('s'), Some('g'), Some(letter), Some('_')) = (chars.next(), chars.next(), chars.next(), chars.next())
     else {
@@ -224,6 +313,30 @@ mod tests {
         assert_eq!(
             digest_hex(&digest_token("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn bitbucket_prefixes_name_their_kinds() {
+        let f = |t: &str| parse_prefix(t);
+        assert_eq!(f("ATBB3g7gLXseCxPjJs1CQNMyEjwf1D12"), TokenFormat::Bitbucket(BitbucketToken::AppPassword));
+        assert_eq!(f("ATATT3xFfGF0abc=0123ABCD"), TokenFormat::Bitbucket(BitbucketToken::ApiToken));
+        assert_eq!(f("ATCTT3xFfGN0abc=0123ABCD"), TokenFormat::Bitbucket(BitbucketToken::AccessToken));
+        // Only the published prefixes, as issued (upper case); `ATAT` alone is no API token here.
+        for other in ["atbb1234", "ATAB", "ATATX", "ATCT", "ATXTT"] {
+            assert_eq!(f(other), TokenFormat::Foreign, "{other}");
+        }
+        assert!(TokenFormat::Bitbucket(BitbucketToken::AccessToken).fits(TokenKind::ProjectAccessToken));
+        assert!(!TokenFormat::Bitbucket(BitbucketToken::AccessToken).fits(TokenKind::ApiToken));
+        assert!(!TokenFormat::Bitbucket(BitbucketToken::AppPassword).fits(TokenKind::ApiToken));
+        assert!(TokenFormat::Valid(TokenKind::ApiToken).fits(TokenKind::ApiToken));
+        assert!(!TokenFormat::Valid(TokenKind::ApiToken).fits(TokenKind::AppPassword));
+        assert!(TokenFormat::Foreign.fits(TokenKind::OrgApiKey));
+        assert!(
+            has_token_prefix("sga_x")
+                && has_token_prefix("ATCTT")
+                && !has_token_prefix("sg_")
+                && !has_token_prefix("x")
         );
     }
 

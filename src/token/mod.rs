@@ -3,7 +3,8 @@
 mod format;
 
 pub use format::{
-    checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, MintedToken, TokenFormat,
+    checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, BitbucketToken,
+    MintedToken, TokenFormat,
 };
 
 use ipnet::IpNet;

@@ -22,7 +22,7 @@ const REASONS = [
   "token_expired", "token_lifetime_exceeds_policy", "token_kind_blocked", "api_tokens_blocked",
   "password_auth_disabled", "password_auth_deferred", "ip_not_allowed", "route_unknown", "scope_missing",
   "resource_out_of_scope", "principal_inactive", "principal_lacks_permission", "bundle_expired",
-  "anonymous_public_read", "internal_error",
+  "anonymous_public_read", "internal_error", "malformed_request", "bundle_not_yet_valid",
 ];
 const KINDS = [
   "repository_access_token", "project_access_token", "workspace_access_token", "api_token", "app_password",

@@ -6,12 +6,12 @@ import { init, Engine, mintToken, digestToken } from "../../pkg/scopegate.js";
 import { makeFixture, typo } from "../../scripts/fixture.mjs";
 
 const REPO = "/2.0/repositories/acme/web";
-let engine, tokens, now;
+let engine, tokens, now, state;
 
 before(async () => {
   await init(); // no argument: Node reads the .wasm next to the module from disk
   const fixture = makeFixture({ mintToken });
-  ({ tokens, now } = fixture);
+  ({ tokens, now, state } = fixture);
   engine = Engine.fromState(fixture.state);
 });
 
@@ -92,8 +92,13 @@ test("anonymous reads of a public repository are allowed", () => {
 });
 
 test("`now` decides expiry: the expired token was fine before it expired", () => {
-  const d = engine.check({ url: REPO, headers: bearer(tokens.expired), now: now - 10 * 86_400_000 });
+  // A snapshot from 20 days ago, asked 10 days ago: a `now` before a snapshot's issued_at is
+  // refused (`bundle_not_yet_valid`), so the snapshot must be older.
+  const earlier = Engine.fromState({ ...state, issued_at: new Date(now - 20 * 86_400_000).toISOString() });
+  const d = earlier.check({ url: REPO, headers: bearer(tokens.expired), now: now - 10 * 86_400_000 });
   assert.equal(d.reason, "ok", d.message);
+  assert.equal(earlier.check({ url: REPO, headers: bearer(tokens.expired), now }).reason, "token_expired");
+  earlier.free();
 });
 
 test("headers as an object, pairs, a Map or a Fetch Headers give the same decision", () => {

@@ -102,6 +102,15 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   buildDelta(bundle, { issued_at: "x", revoke: [1] }, pair.privateKey);
   signed.applyDelta(delta);
   signed.applyDelta(delta, { now: 0 });
+  // Rollback guards and clocks as numbers, Dates or (for the floor) RFC 3339 text.
+  const refreshed = Engine.load(bundle, { publicKey: pair.publicKey, now: new Date(), minIssuedAt: signed.info().issuedAt });
+  refreshed.applyDelta(delta, { now: new Date(), minIssuedAt: Date.now() - 60_000 });
+  Engine.load(bundle, { publicKey: pair.publicKey, minIssuedAt: new Date(0) });
+  engine.check({ url: "/", now: new Date() });
+  // @ts-expect-error: `now` is a number or a Date, never text
+  engine.check({ url: "/", now: "0" });
+  const clockReasons: Reason[] = ["bundle_not_yet_valid", "malformed_request"];
+  void clockReasons;
   const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey, now: Date.now() });
   const stale: boolean = header.expired;
   const isDelta: boolean = header.kind === "delta" && header.base !== undefined;
@@ -148,6 +157,8 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   const edgeEngine: edge.Engine = edge.Engine.load(bundle, { publicKey: pair.publicKey });
   const edgeDecision: Decision = edgeEngine.checkRequest(new Request("https://api.example.test/2.0/user"));
   edgeEngine.applyDelta(delta);
+  edgeEngine.applyDelta(delta, { minIssuedAt: edgeEngine.info().issuedAt });
+  edge.Engine.load(bundle, { publicKey: pair.publicKey, minIssuedAt: edgeEngine.info().issuedAt, now: new Date() });
 
   // @ts-expect-error: not a token kind
   mintToken("banana");
