@@ -8,6 +8,22 @@
 // `argumentError`.
 
 const DEFAULT_TTL_SECONDS = 86_400;
+const utf8 = new TextEncoder();
+const SCRATCH_MAX = 16 << 20;
+let scratch = new Uint8Array(0);
+
+/**
+ * UTF-8 of `text` in a buffer reused from call to call (valid until the next call).
+ * NOTE: encoded here, natively, rather than by wasm-bindgen's string glue (a JS loop per
+ * character), and into one buffer rather than a new one per chunk: 270 MB of token lists in
+ * fresh buffers kept the garbage collector busy for seconds.
+ */
+function encodeText(text) {
+  const most = text.length * 3; // UTF-16 code units to UTF-8 bytes: at most 3 each
+  if (most > SCRATCH_MAX) return utf8.encode(text); // not kept: a large buffer would stay alive
+  if (scratch.length < most) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(most, 2 * scratch.length)));
+  return scratch.subarray(0, utf8.encodeInto(text, scratch).written);
+}
 const DEFAULT_EXPIRING_WITHIN_DAYS = 30;
 const DEFAULT_ESTATE_WEEKS = 26;
 const DEFAULT_MAX_LISTED = 1000;
@@ -312,7 +328,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     const progress = typeof options.onProgress === "function" ? options.onProgress : () => {};
     const json = jsonOf(state, "state");
     progress({ phase: "parse" });
-    const compiled = raw.State.fromJson(json);
+    // NOTE: as UTF-8 bytes: wasm-bindgen's string glue copies ASCII one character at a time.
+    const compiled = raw.State.fromJsonBytes(encodeText(json));
     try {
       progress({ phase: "build", tokens: compiled.tokens });
       return build(compiled, key, ttl);
@@ -320,6 +337,72 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       compiled.free();
     }
   }
+
+  /**
+   * A signed bundle built from a state and its tokens streamed as NDJSON (one token object per
+   * line), for estates too large for one JSON document: `new BundleBuilder(state)` (a state,
+   * usually without `tokens`), then `addTokens(chunk)` as often as needed (text or UTF-8
+   * bytes; a chunk may end anywhere, even inside a line), then `finish(privateKey, {
+   * ttlSeconds })`. The same bytes as `buildBundle` of the whole state. Errors name the line:
+   * `tokens.ndjson:41: expires_at: expected an RFC 3339 time, got "tomorrow"` (`name` sets
+   * the file name); after one, the builder refuses every further call.
+   */
+  class BundleBuilder {
+    #raw;
+
+    constructor(state, options = {}) {
+      assertReady();
+      fullOnly("BundleBuilder");
+      if (!isPlainObject(options)) throw argumentError("BundleBuilder: options", "an object { name }", options);
+      const name = options.name ?? "tokens.ndjson";
+      if (typeof name !== "string") throw argumentError("BundleBuilder: name", "a string (the token list's file name)", name);
+      this.#raw = new raw.BundleBuilder(jsonOf(state, "state"), name);
+    }
+
+    /** Reads the next chunk of the NDJSON token list (a string, or UTF-8 bytes). */
+    addTokens(chunk) {
+      if (typeof chunk === "string") {
+        this.#live().addBytes(encodeText(chunk));
+      } else if (chunk instanceof Uint8Array || chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) {
+        this.#live().addBytes(bytesOf(chunk, "chunk"));
+      } else {
+        throw argumentError("addTokens: chunk", "NDJSON text or its UTF-8 bytes (a Uint8Array)", chunk);
+      }
+      return this;
+    }
+
+    /** Tokens added so far. */
+    get tokens() {
+      return this.#raw === undefined ? 0 : this.#raw.tokens;
+    }
+
+    /**
+     * Reads the last line, checks ids and secrets across every chunk, and signs: the bundle's
+     * bytes, valid for `ttlSeconds` (default one day) after the state's `issued_at`.
+     */
+    finish(privateKey, options = {}) {
+      const key = keyText(privateKey, "privateKey");
+      const ttl = ttlOf(options);
+      const live = this.#live();
+      const bytes = live.finish(key, ttl);
+      this.#raw = undefined;
+      live.free();
+      return bytes;
+    }
+
+    /** Frees the builder's WebAssembly memory now instead of at garbage collection. */
+    free() {
+      this.#raw?.free();
+      this.#raw = undefined;
+    }
+
+    #live() {
+      if (this.#raw === undefined) throw new Error("this bundle builder has finished: make a new one");
+      return this.#raw;
+    }
+  }
+
+  if (typeof Symbol.dispose === "symbol") BundleBuilder.prototype[Symbol.dispose] = BundleBuilder.prototype.free;
 
   /**
    * A fresh Ed25519 key pair `{ publicKey, privateKey, keyId }`: base64url, or with `typed` in
@@ -389,6 +472,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     init,
     initSync,
     Engine,
+    BundleBuilder,
     buildBundle,
     buildDelta,
     generateKeyPair,

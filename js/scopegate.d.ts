@@ -692,6 +692,38 @@ export function buildDelta(
   options?: BuildOptions,
 ): Uint8Array;
 
+/** Options of `new BundleBuilder`. */
+export interface BundleBuilderOptions {
+  /** What errors call the token list: `tokens.ndjson:41: expires_at: ...`. Default `"tokens.ndjson"`. */
+  name?: string;
+}
+
+/** Options of `BundleBuilder.finish`. */
+export interface FinishOptions {
+  /** How long the bundle is trusted after the state's `issued_at`; default 86400 (a day). */
+  ttlSeconds?: number;
+}
+
+/**
+ * A signed bundle from a state and its tokens streamed as NDJSON (one token object per line,
+ * as in a state's `tokens`), for estates too large for one JSON document. The same bytes as
+ * `buildBundle` of the whole state. Errors name the line (`tokens.ndjson:41: expires_at:
+ * expected an RFC 3339 time, got "tomorrow"`); after one, every further call throws.
+ * Full build only.
+ */
+export class BundleBuilder {
+  /** Over a state (object or JSON text), usually without `tokens`: any it has come first. */
+  constructor(state: State | string, options?: BundleBuilderOptions);
+  /** The next chunk of the token list: text or UTF-8 bytes, ending anywhere (even inside a line). */
+  addTokens(chunk: string | Bytes): this;
+  /** Tokens added so far. */
+  readonly tokens: number;
+  /** Reads the last line, checks ids and secrets across all chunks, and signs the bundle. */
+  finish(privateKey: PrivateKeyInput, options?: FinishOptions): Uint8Array;
+  /** Frees the WebAssembly memory now rather than at garbage collection (finish does it too). */
+  free(): void;
+}
+
 /** A fresh Ed25519 key pair from the platform's randomness. */
 export function generateKeyPair(options?: KeyTextOptions): KeyPair;
 

@@ -15,6 +15,7 @@ export const {
   init,
   initSync,
   Engine,
+  BundleBuilder,
   buildBundle,
   buildDelta,
   generateKeyPair,

@@ -22,13 +22,15 @@ mkdir -p "$out"
 
 # One flavour: cargo build, wasm-bindgen glue named `<name>.js`, and `<name>_bg.wasm` after
 # wasm-opt. NOTE: the glue's name keeps it apart from the hand-written API that wraps it.
+# The full build uses Cargo's `wasm-full` profile (faster bundle builds, no size budget), the
+# edge build `release` (size first); see Cargo.toml.
 build_flavor() {
-  local flavor=$1 name=$2 flag=
-  [ "$flavor" = edge ] && flag=--edge
-  log "cargo build --release --target wasm32-unknown-unknown ($flavor, $(wasm_toolchain))"
-  wasm_cargo $flag build --release --lib
+  local flavor=$1 name=$2 flag= profile=wasm-full
+  [ "$flavor" = edge ] && flag=--edge profile=release
+  log "cargo build --profile $profile --target wasm32-unknown-unknown ($flavor, $(wasm_toolchain))"
+  wasm_cargo $flag build --profile "$profile" --lib
   local raw
-  raw="$(wasm_target_dir "$flavor")/wasm32-unknown-unknown/release/scopegate.wasm"
+  raw="$(wasm_target_dir "$flavor")/wasm32-unknown-unknown/$profile/scopegate.wasm"
   [ -f "$raw" ] || die "the build wrote no $raw"
   log "wasm-bindgen --target web ($flavor)"
   wasm-bindgen --target web --out-name "$name" --no-typescript --out-dir "$out" "$raw"

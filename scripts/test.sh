@@ -38,6 +38,9 @@ step "node --test tests/workerd (workerd, miniflare, wrangler --dry-run)" node -
 step "node --test tests/runtimes (Deno, Bun)" node --test tests/runtimes/*.test.mjs
 step "node --test tests/browser (Chromium)" node --test tests/browser/*.test.mjs
 step "demo (make demo, --check)" node scripts/demo.mjs --check
+# The benchmark at tiny sizes: it keeps working, and its contenders agree with scopegate.
+step "bench smoke (benches/bench.mjs --smoke)" \
+  node --max-old-space-size=2048 --expose-gc --allow-natives-syntax benches/bench.mjs --smoke
 
 echo
 log "summary"

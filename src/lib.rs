@@ -35,8 +35,8 @@ mod wasm;
 pub use audit::{AuditReport, Finding, FindingKind, Severity};
 pub use bundle::build_delta_from_changes;
 pub use bundle::{
-    build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleInfo, BundleKind, KeyId, KeyPair, PrivateKey,
-    PublicKey, SectionSizes,
+    build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleBuilder, BundleInfo, BundleKind, KeyId,
+    KeyPair, PrivateKey, PublicKey, SectionSizes,
 };
 pub use bundle::{PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
 pub use create::TokenSpec;

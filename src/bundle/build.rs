@@ -4,14 +4,12 @@
 use sha2::{Digest, Sha256};
 
 use crate::bundle::format::{
-    check_layout, read_header, BundleKind, Header, Prefix, TableLayout, BLOCK, HEADER_LEN, META, SECTION_NAMES,
-    SIGNATURE_LEN, VERSION,
+    check_layout, read_header, BundleKind, Header, Prefix, TableLayout, HEADER_LEN, META, SECTION_NAMES, SIGNATURE_LEN,
+    VERSION,
 };
 use crate::bundle::keys::PrivateKey;
-use crate::bundle::record::Encoder;
+use crate::bundle::pack::TokenTable;
 use crate::bundle::tokens::{prefix_of, BundleTokens};
-use crate::bundle::wire::write_table;
-use crate::error::ticked;
 use crate::error::{BundleError, Error};
 use crate::snapshot::{Meta, TokenSource};
 use crate::state::CompiledState;
@@ -36,12 +34,11 @@ use crate::token::TokenRecord;
 /// assert_eq!(engine.info().tokens, 0);
 /// ```
 pub fn build_bundle(state: &CompiledState, private_key: &PrivateKey, ttl_seconds: u64) -> Result<Vec<u8>, Error> {
-    let issued_at = state.meta.issued_at;
-    let expires_at = expiry(issued_at, ttl_seconds)?;
-    let meta = encode_meta(&state.meta)?;
-    let tokens: Vec<&TokenRecord> = state.tokens.iter().collect();
-    let sections = token_sections(&tokens, issued_at, meta, Vec::new())?;
-    assemble(BundleKind::Bundle, private_key, issued_at, expires_at, tokens.len(), 0, [0u8; 32], sections)
+    // The ttl first: a bad one costs no packing.
+    expiry(state.meta.issued_at, ttl_seconds)?;
+    let table = TokenTable::of(&state.tokens, state.meta.issued_at)?;
+    let order = table.order();
+    bundle_of(&state.meta, table, &order, private_key, ttl_seconds)
 }
 
 /// Builds a signed delta that turns `base_bundle` into `new_state`: the removed tokens, the
@@ -132,7 +129,7 @@ fn diff<'a>(base: &BundleTokens, new: &'a [TokenRecord]) -> Result<(Vec<&'a Toke
     Ok((upserts, removed))
 }
 
-fn expiry(issued_at: Timestamp, ttl_seconds: u64) -> Result<Timestamp, Error> {
+pub(crate) fn expiry(issued_at: Timestamp, ttl_seconds: u64) -> Result<Timestamp, Error> {
     if ttl_seconds == 0 {
         return Err(Error::Input("ttl_seconds must be at least 1".into()));
     }
@@ -168,50 +165,30 @@ fn token_sections(
     meta: Vec<u8>,
     removed: Vec<u8>,
 ) -> Result<[Vec<u8>; 9], Error> {
-    for pair in tokens.windows(2) {
-        if let [a, b] = pair {
-            if prefix_of(&a.digest) >= prefix_of(&b.digest) {
-                return Err(if prefix_of(&a.digest) == prefix_of(&b.digest) {
-                    Error::Input(format!(
-                        "tokens {} and {} have secret digests that share their first 16 bytes: give one of them a new secret",
-                        ticked(&a.id),
-                        ticked(&b.id)
-                    ))
-                } else {
-                    Error::Input("tokens must be sorted by digest".into())
-                });
-            }
-        }
-    }
-    let encoder = Encoder::new(tokens, issued_at);
-    let [strings, resources, scope_sets, ip_lists] = encoder.tables()?;
-    let table =
-        |entries: &[Vec<u8>]| write_table(entries).map_err(|e| Error::Input(format!("the bundle is too large: {e}")));
-    let mut prefixes = Vec::with_capacity(tokens.len() * 16);
-    let mut blocks = Vec::with_capacity((tokens.len() / BLOCK + 2) * 4);
-    let mut records = Vec::with_capacity(tokens.len() * 24);
-    let offset = |records: &Vec<u8>| {
-        u32::try_from(records.len()).map_err(|_| Error::Input("the token records are larger than 4 GiB".into()))
-    };
-    for (i, t) in tokens.iter().enumerate() {
-        prefixes.extend_from_slice(&prefix_of(&t.digest));
-        if i % BLOCK == 0 {
-            blocks.extend_from_slice(&offset(&records)?.to_le_bytes());
-        }
-        encoder.encode(&mut records, t)?;
-    }
-    blocks.extend_from_slice(&offset(&records)?.to_le_bytes());
-    Ok([
-        meta,
-        table(&strings)?,
-        table(&resources)?,
-        table(&scope_sets)?,
-        table(&ip_lists)?,
-        prefixes,
-        blocks,
-        records,
-        removed,
-    ])
+    let table = TokenTable::of(tokens.iter().copied(), issued_at)?;
+    let order = table.order();
+    sections_of(table, &order, meta, removed)
+}
+
+fn sections_of(table: TokenTable, order: &[u32], meta: Vec<u8>, removed: Vec<u8>) -> Result<[Vec<u8>; 9], Error> {
+    let [strings, resources, scope_sets, ip_lists, prefixes, blocks, records] = table.sections(order)?;
+    Ok([meta, strings, resources, scope_sets, ip_lists, prefixes, blocks, records, removed])
+}
+
+/// A signed bundle of `meta` and the tokens of `table` in `order` (from
+/// [`TokenTable::order`]): what `build_bundle` and the streaming builder both end with.
+pub(crate) fn bundle_of(
+    meta: &Meta,
+    table: TokenTable,
+    order: &[u32],
+    private_key: &PrivateKey,
+    ttl_seconds: u64,
+) -> Result<Vec<u8>, Error> {
+    let issued_at = meta.issued_at;
+    let expires_at = expiry(issued_at, ttl_seconds)?;
+    let count = table.len();
+    let sections = sections_of(table, order, encode_meta(meta)?, Vec::new())?;
+    assemble(BundleKind::Bundle, private_key, issued_at, expires_at, count, 0, [0u8; 32], sections)
 }
 
 #[expect(clippy::too_many_arguments, reason = "one call per bundle kind, each field a header field")]
@@ -252,7 +229,7 @@ fn assemble(
     for s in &sections {
         out.extend_from_slice(s);
     }
-    let signature = key.sign(&out);
+    let signature = key.sign(&out)?;
     out.extend_from_slice(&signature);
     Ok(out)
 }

@@ -4,10 +4,12 @@
 //! - `keys`: Ed25519 key pairs, parsing, key ids;
 //! - `wire`: varints and offset tables, read without indexing;
 //! - `format`: header, signature check, section layout;
-//! - `record`: one token record and the shared tables it points into;
+//! - `record`: one token record and the shared tables it points into, read back;
+//! - `pack`: tokens packed and interned for a build, and the token table written from them;
 //! - `tokens`: the zero-copy [`TokenSource`](crate::TokenSource) over the verified bytes,
 //!   and the overlay of a delta on its base;
 //! - `build`: `build_bundle`, `build_delta`;
+//! - `stream`: [`BundleBuilder`], a bundle from a state and its tokens streamed as NDJSON;
 //! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base),
 //!   and the same changes on a snapshot in memory (`Engine::with_changes`);
 //! - `load`: `Engine::load`, `Engine::apply_delta`, `inspect_bundle`.
@@ -17,7 +19,9 @@ mod changes;
 mod format;
 mod keys;
 mod load;
+mod pack;
 mod record;
+mod stream;
 mod tokens;
 mod wire;
 
@@ -29,6 +33,9 @@ pub use changes::build_delta_from_changes;
 pub use format::BundleKind;
 pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey, PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
 pub use load::{inspect_bundle, BundleInfo, SectionSizes};
+pub use stream::BundleBuilder;
+
+pub(crate) use pack::{digest_order, split_digest};
 
 /// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
 /// deltas), the base bundle (its bytes back the token lookups), and the applied delta.

@@ -1,5 +1,5 @@
 //! One token record on the wire, and the shared tables it points into (strings, resources,
-//! scope sets, IP lists). Encoding and decoding sit side by side so they cannot drift apart.
+//! scope sets, IP lists), read back. The writer is `pack.rs`; the tests here round-trip both.
 //!
 //! ```text
 //! head        u8      bits 0-2 kind, bits 3-4 access (0 none, 1 read_only, 2 read_write),
@@ -18,19 +18,17 @@
 //! A duration code is `zigzag(days) << 1` for a whole number of days (most expiries are
 //! "N days after creation": one or two bytes) and `zigzag(seconds) << 1 | 1` otherwise.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::bundle::wire::{put_bytes, put_varint, unzigzag, zigzag, Reader, Table};
+use crate::bundle::wire::{unzigzag, Reader, Table};
 use crate::directory::ResourceKey;
-use crate::error::Error;
 use crate::time::{Timestamp, DAY};
 use crate::token::{AccessMode, TokenKind, TokenRecord};
 
-const LABEL: u8 = 1 << 5;
-const REVOKED: u8 = 1 << 6;
+pub(crate) const LABEL: u8 = 1 << 5;
+pub(crate) const REVOKED: u8 = 1 << 6;
 
 /// The shared tables of one token table, over the verified bytes.
 #[derive(Clone, Copy)]
@@ -92,10 +90,6 @@ impl Dict<'_> {
         }
         r.is_empty().then_some(out)
     }
-}
-
-fn kind_index(kind: TokenKind) -> u8 {
-    TokenKind::ALL.iter().position(|k| *k == kind).and_then(|i| u8::try_from(i).ok()).unwrap_or(0)
 }
 
 /// Skips one record: reads just enough to find where the next one starts.
@@ -179,212 +173,10 @@ pub(crate) fn decode_record(r: &mut Reader<'_>, dict: &Dict<'_>, digest: [u8; 32
     })
 }
 
-/// Values ranked by how often records use them, most used first (ties in value order), so
-/// the common ones get one-byte varint indexes. Deterministic: no hash-map order anywhere.
-struct Ranked<K: Ord> {
-    order: Vec<K>,
-    index: BTreeMap<K, usize>,
-}
-
-impl<K: Ord + Clone> Ranked<K> {
-    fn new(counts: BTreeMap<K, u64>) -> Ranked<K> {
-        let mut order: Vec<(K, u64)> = counts.into_iter().collect();
-        // Stable sort on a value-ordered list: ties stay in value order.
-        order.sort_by_key(|e| std::cmp::Reverse(e.1));
-        let order: Vec<K> = order.into_iter().map(|(k, _)| k).collect();
-        let index = order.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
-        Ranked { order, index }
-    }
-
-    fn get(&self, key: &K) -> Result<usize, Error> {
-        self.index
-            .get(key)
-            .copied()
-            .ok_or_else(|| Error::Input("internal: a value missing from its bundle table".into()))
-    }
-}
-
-fn ip_list_bytes(ips: &[IpNet]) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_varint(&mut out, ips.len() as u64);
-    for net in ips {
-        match net.addr() {
-            IpAddr::V4(a) => {
-                out.push(4);
-                out.extend_from_slice(&a.octets());
-            }
-            IpAddr::V6(a) => {
-                out.push(6);
-                out.extend_from_slice(&a.octets());
-            }
-        }
-        out.push(net.prefix_len());
-    }
-    out
-}
-
-fn resource_parts(key: &ResourceKey) -> (u8, &str, Option<&str>) {
-    match key {
-        ResourceKey::Workspace { workspace } => (0, workspace, None),
-        ResourceKey::Project { workspace, key } => (1, workspace, Some(key)),
-        ResourceKey::Repository { workspace, slug } => (2, workspace, Some(slug)),
-    }
-}
-
-/// The shared tables for a set of records, and the encoder that points into them. Keys borrow
-/// from the records: counting a million tokens clones no strings.
-pub(crate) struct Encoder<'a> {
-    strings: Ranked<&'a str>,
-    resources: Ranked<&'a ResourceKey>,
-    scope_sets: Ranked<&'a [String]>,
-    ip_lists: Ranked<Vec<u8>>,
-    issued_at: Timestamp,
-}
-
-fn bump<K: Ord>(map: &mut BTreeMap<K, u64>, key: K) {
-    *map.entry(key).or_insert(0) += 1;
-}
-
-impl<'a> Encoder<'a> {
-    pub(crate) fn new(tokens: &[&'a TokenRecord], issued_at: Timestamp) -> Encoder<'a> {
-        let mut strings: BTreeMap<&'a str, u64> = BTreeMap::new();
-        let mut resources: BTreeMap<&'a ResourceKey, u64> = BTreeMap::new();
-        let mut scope_sets: BTreeMap<&'a [String], u64> = BTreeMap::new();
-        let mut ip_lists = BTreeMap::new();
-        for t in tokens {
-            if let Some(p) = &t.principal {
-                bump(&mut strings, p.as_str());
-            }
-            if let Some(c) = &t.created_by {
-                if t.principal.as_ref() != Some(c) {
-                    bump(&mut strings, c.as_str());
-                }
-            }
-            if let Some(r) = &t.resource {
-                bump(&mut resources, r);
-            }
-            bump(&mut scope_sets, t.scopes.as_slice());
-            if !t.allowed_ips.is_empty() {
-                bump(&mut ip_lists, ip_list_bytes(&t.allowed_ips));
-            }
-        }
-        // Strings inside the tables count once per table entry.
-        for set in scope_sets.keys() {
-            for s in *set {
-                bump(&mut strings, s.as_str());
-            }
-        }
-        for r in resources.keys() {
-            let (_, ws, name) = resource_parts(r);
-            bump(&mut strings, ws);
-            if let Some(n) = name {
-                bump(&mut strings, n);
-            }
-        }
-        Encoder {
-            strings: Ranked::new(strings),
-            resources: Ranked::new(resources),
-            scope_sets: Ranked::new(scope_sets),
-            ip_lists: Ranked::new(ip_lists),
-            issued_at,
-        }
-    }
-
-    /// The four table sections: strings, resources, scope sets, IP lists (entry bytes).
-    pub(crate) fn tables(&self) -> Result<[Vec<Vec<u8>>; 4], Error> {
-        let strings = self.strings.order.iter().map(|s| s.as_bytes().to_vec()).collect();
-        let mut resources = Vec::with_capacity(self.resources.order.len());
-        for r in &self.resources.order {
-            let (kind, ws, name) = resource_parts(r);
-            let mut e = vec![kind];
-            put_varint(&mut e, self.strings.get(&ws)? as u64);
-            if let Some(n) = name {
-                put_varint(&mut e, self.strings.get(&n)? as u64);
-            }
-            resources.push(e);
-        }
-        let mut scope_sets = Vec::with_capacity(self.scope_sets.order.len());
-        for set in &self.scope_sets.order {
-            let mut e = Vec::new();
-            put_varint(&mut e, set.len() as u64);
-            for s in *set {
-                put_varint(&mut e, self.strings.get(&s.as_str())? as u64);
-            }
-            scope_sets.push(e);
-        }
-        Ok([strings, resources, scope_sets, self.ip_lists.order.clone()])
-    }
-
-    pub(crate) fn encode(&self, out: &mut Vec<u8>, t: &TokenRecord) -> Result<(), Error> {
-        let range = || {
-            Error::Input(format!("token {}: a time is out of the range a bundle can hold", crate::error::ticked(&t.id)))
-        };
-        let mut head = kind_index(t.kind);
-        head |= match t.access {
-            None => 0,
-            Some(AccessMode::ReadOnly) => 1 << 3,
-            Some(AccessMode::ReadWrite) => 2 << 3,
-        };
-        if t.label.is_some() {
-            head |= LABEL;
-        }
-        if t.revoked_at.is_some() {
-            head |= REVOKED;
-        }
-        out.push(head);
-        put_bytes(out, t.id.as_bytes());
-        if let Some(label) = &t.label {
-            put_bytes(out, label.as_bytes());
-        }
-        match &t.principal {
-            None => put_varint(out, 0),
-            Some(p) => put_varint(out, 1 + self.strings.get(&p.as_str())? as u64),
-        }
-        match &t.resource {
-            None => put_varint(out, 0),
-            Some(r) => put_varint(out, 1 + self.resources.get(&r)? as u64),
-        }
-        match &t.created_by {
-            None => put_varint(out, 0),
-            Some(c) if t.principal.as_ref() == Some(c) => put_varint(out, 1),
-            Some(c) => put_varint(out, 2 + self.strings.get(&c.as_str())? as u64),
-        }
-        put_varint(out, self.scope_sets.get(&t.scopes.as_slice())? as u64);
-        if t.allowed_ips.is_empty() {
-            put_varint(out, 0);
-        } else {
-            put_varint(out, 1 + self.ip_lists.get(&ip_list_bytes(&t.allowed_ips))? as u64);
-        }
-        match t.created_at {
-            None => put_varint(out, 0),
-            Some(c) => {
-                let d = c.0.checked_sub(self.issued_at.0).ok_or_else(range)?;
-                put_varint(out, zigzag(d).checked_add(1).ok_or_else(range)?);
-            }
-        }
-        match t.expires_at {
-            None => put_varint(out, 0),
-            Some(e) => {
-                let d = e.0.checked_sub(t.created_at.unwrap_or(self.issued_at).0).ok_or_else(range)?;
-                let code = if d % DAY == 0 {
-                    zigzag(d / DAY).checked_mul(2)
-                } else {
-                    zigzag(d).checked_mul(2).and_then(|c| c.checked_add(1))
-                };
-                put_varint(out, code.and_then(|c| c.checked_add(1)).ok_or_else(range)?);
-            }
-        }
-        if let Some(r) = t.revoked_at {
-            put_varint(out, zigzag(r.0.checked_sub(self.issued_at.0).ok_or_else(range)?));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::wire::write_table;
+    use crate::bundle::pack::TokenTable;
 
     fn record(i: u8) -> TokenRecord {
         TokenRecord {
@@ -418,24 +210,24 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
+        // Digests `[i; 32]` for i in 0..30: pushed in digest order.
         let records: Vec<TokenRecord> = (0..30).map(record).collect();
-        let refs: Vec<&TokenRecord> = records.iter().collect();
         let issued = Timestamp(1_700_000_000);
-        let enc = Encoder::new(&refs, issued);
-        let [s, r, ss, ip] = enc.tables().unwrap();
+        let table = TokenTable::of(&records, issued).unwrap();
+        let order = table.order();
+        assert_eq!(order, (0..30).collect::<Vec<u32>>());
+        let [s, r, ss, ip, _prefixes, _blocks, recs] = table.sections(&order).unwrap();
         let mut bytes = Vec::new();
         let mut starts = Vec::new();
-        for (v, _) in [(&s, 0), (&r, 1), (&ss, 2), (&ip, 3)] {
+        for v in [&s, &r, &ss, &ip] {
             starts.push(bytes.len());
-            bytes.extend(write_table(v).unwrap());
+            bytes.extend_from_slice(v);
         }
         starts.push(bytes.len());
         let table = |i: usize| Table::parse(&bytes, starts[i], starts[i + 1] - starts[i], "t").unwrap();
         let (strings, resources, scope_sets, ip_lists) = (table(0), table(1), table(2), table(3));
         let records_at = bytes.len();
-        for t in &records {
-            enc.encode(&mut bytes, t).unwrap();
-        }
+        bytes.extend_from_slice(&recs);
         let dict = Dict { bytes: &bytes, strings, resources, scope_sets, ip_lists, issued_at: issued };
         let mut reader = Reader::new(&bytes[records_at..]);
         let mut skipper = Reader::new(&bytes[records_at..]);
@@ -465,9 +257,9 @@ mod tests {
             created_by: None,
             allowed_ips: Vec::new(),
         };
-        let enc = Encoder::new(&[&t], Timestamp(0));
-        let mut out = Vec::new();
-        enc.encode(&mut out, &t).unwrap();
-        assert_eq!(out.len(), crate::bundle::format::MIN_RECORD_LEN);
+        let table = TokenTable::of([&t], Timestamp(0)).unwrap();
+        let order = table.order();
+        let [.., records] = table.sections(&order).unwrap();
+        assert_eq!(records.len(), crate::bundle::format::MIN_RECORD_LEN);
     }
 }

@@ -4,6 +4,7 @@ import {
   init,
   initSync,
   Engine,
+  BundleBuilder,
   buildBundle,
   buildDelta,
   generateKeyPair,
@@ -88,6 +89,11 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
     },
   });
   buildBundle(JSON.stringify(state), bytes);
+  const builder = new BundleBuilder({ issued_at: "2026-11-22T10:00:00Z" }, { name: "tokens.ndjson" });
+  const streamed: Uint8Array = builder.addTokens('{"id": "t-1"').addTokens(bytes).finish(pair.privateKey, { ttlSeconds: 60 });
+  const added: number = builder.tokens;
+  void [streamed, added];
+  new BundleBuilder(JSON.stringify(state)).free();
   const signed = Engine.load(bundle, { publicKey: pair.publicKey, now: Date.now() });
   Engine.load(new ArrayBuffer(bundle.length), { publicKeys: [pair.publicKey, bytes] });
   const delta: Uint8Array = buildDelta(bundle, state, pair.privateKey, { ttlSeconds: 60 });
@@ -176,6 +182,8 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   buildBundle(state, 42);
   // @ts-expect-error: ttlSeconds is a number
   buildBundle(state, pair.privateKey, { ttlSeconds: "1d" });
+  // @ts-expect-error: a token list chunk is text or bytes, not parsed tokens
+  builder.addTokens([{ id: "t-1" }]);
   // @ts-expect-error: replayed requests name a token id, not a secret
   signed.preview(state, { replay: [{ token: "sga_x", url: "/" }] });
   // @ts-expect-error: a listed policy needs a name
