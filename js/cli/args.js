@@ -24,6 +24,7 @@ const OPTIONS = {
   "--bundle": "bundle",
   "--delta": "delta",
   "--changes": "changes",
+  "--tokens": "tokens",
   "--public-key": "publicKey",
   "--key": "key",
   "--out": "out",

@@ -7,13 +7,16 @@ export class UsageError extends Error {}
 /** Bad input: a file that is missing, unreadable, or whose content the engine refuses. */
 export class InputError extends Error {}
 
-/** Runs `fn`; an engine error it throws becomes an InputError prefixed with `where` (a file name). */
-export function at(where, fn) {
+/**
+ * Runs `fn`; an engine error it throws becomes an InputError prefixed with `where` (a file
+ * name), or kept as it is with `{ prefix: false }` (messages that name their file and line).
+ */
+export function at(where, fn, { prefix = true } = {}) {
   try {
     return fn();
   } catch (e) {
     if (e instanceof UsageError || e instanceof InputError) throw e;
-    throw new InputError(`${where}: ${e.message}`);
+    throw new InputError(prefix ? `${where}: ${e.message}` : e.message);
   }
 }
 

@@ -80,6 +80,37 @@ export function readWithProgress(path, onChunk) {
 }
 
 /**
+ * Reads a file in 1 MiB pieces, calling `onChunk(bytes, doneSoFar)` with each (a view of one
+ * reused buffer: the callee must not keep it): large inputs never sit in memory whole.
+ */
+export function readChunks(path, onChunk) {
+  let fd;
+  try {
+    fd = path === "-" ? 0 : openSync(path, "r");
+  } catch (e) {
+    throw readError(path, e);
+  }
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  let done = 0;
+  try {
+    for (;;) {
+      let n;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (e) {
+        if (e.code === "EAGAIN") continue;
+        throw readError(path, e);
+      }
+      if (n === 0) break;
+      done += n;
+      onChunk(buffer.subarray(0, n), done);
+    }
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+/**
  * Writes `bytes` to `path` atomically: a temporary file next to it, flushed, then renamed over
  * it; on any error the temporary file is removed and `path` is untouched. "-" is stdout.
  */

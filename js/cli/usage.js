@@ -14,6 +14,10 @@ keys and tokens
 bundles
   build <state.json> --key <file> --out <bundle>
                                       sign a bundle of a state (a progress bar on a terminal)
+  build <state.json> --tokens <tokens.ndjson> --key <file> --out <bundle>
+                                      the same, with the token list as NDJSON (one token
+                                      object a line, streamed): for estates of millions of
+                                      tokens; the state's own "tokens" come first
   delta <base-bundle> <state.json> --key <file> --out <delta>
                                       sign a delta that turns the base bundle into the state
   delta <base-bundle> --changes <changes.json> --key <file> --out <delta>

@@ -177,6 +177,28 @@ test("on a terminal, a large state gets a progress bar", () => {
   assert.match(r.stdout, /wrote big\.bin: bundle, [\d,]+ bytes, 6,005 tokens/);
 });
 
+test("build --tokens: the token list as NDJSON gives the same bytes; a bad line names the file and line", () => {
+  const { tokens, ...rest } = fixture.state;
+  writeFileSync(file("estate.json"), JSON.stringify(rest));
+  writeFileSync(file("tokens.ndjson"), tokens.map((t) => JSON.stringify(t)).join("\n") + "\n");
+  const r = run("build", "estate.json", "--tokens", "tokens.ndjson", "--key", keyPath, "--out", "streamed.bin", "--progress");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^wrote streamed\.bin: bundle, [\d,]+ bytes, 5 tokens/);
+  assert.match(r.stderr, /reading and checking tokens\.ndjson.*: done/);
+  assert.match(r.stderr, /sorting, encoding and signing 5 tokens: done/);
+  // Byte for byte the bundle of the whole state: the two paths cannot drift.
+  assert.deepEqual(readFileSync(file("streamed.bin")), readFileSync(bundlePath));
+
+  const bad = tokens.map((t, i) => JSON.stringify(i === 3 ? { ...t, expires_at: "tomorrow" } : t));
+  writeFileSync(file("bad.ndjson"), bad.join("\n") + "\n");
+  const b = run("build", "estate.json", "--tokens", "bad.ndjson", "--key", keyPath, "--out", "never.bin");
+  assert.equal(b.status, 2);
+  assert.equal(oneLineError(b), 'scopegate: bad.ndjson:4: expires_at: expected an RFC 3339 time, got "tomorrow"');
+  assert.ok(!existsSync(file("never.bin")), "nothing written");
+  assert.match(oneLineError(run("build", "estate.json", "--tokens", "none.ndjson", "--key", keyPath, "--out", "x.bin")), /none\.ndjson: no such file/);
+  assert.match(oneLineError(run("delta", "bundle.bin", "state.json", "--tokens", "tokens.ndjson", "--key", keyPath, "--out", "x.bin")), /--tokens is for `scopegate build`/);
+});
+
 test("the token stays out of argv: --token-env and --token - (stdin)", () => {
   const args = ["--bundle", "bundle.bin", "--public-key", pubPath, "--json", REPO];
   const fromEnv = runWith({ env: { SCOPEGATE_TEST_TOKEN: fixture.tokens["web-read"] } }, "check", "--token-env", "SCOPEGATE_TEST_TOKEN", ...args);

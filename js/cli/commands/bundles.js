@@ -1,10 +1,10 @@
 // build, delta, revoke, inspect: signed bundles and deltas.
 
-import { buildBundle, buildDelta, inspectBundle } from "../../scopegate.js";
+import { BundleBuilder, buildBundle, buildDelta, inspectBundle } from "../../scopegate.js";
 
 import { parseWhole, wantArgs } from "../args.js";
 import { at, EXIT, InputError, UsageError } from "../errors.js";
-import { readBytes, readWithProgress, sizeOf, writeAtomic } from "../files.js";
+import { readBytes, readChunks, readWithProgress, sizeOf, writeAtomic } from "../files.js";
 import { makeProgress, mb } from "../progress.js";
 import { count, printBundleInfo } from "../print.js";
 import { privateKey, publicKeys } from "../sources.js";
@@ -47,9 +47,53 @@ function written(bytes, info, { opts, out, what }) {
 
 const ttlOf = (opts) => parseWhole(opts.ttl, "--ttl", 1);
 
+/** Runs `fn`; an engine error it throws already names the file and line: kept as it is. */
+const atLine = (fn) => at("", fn, { prefix: false });
+
+/**
+ * `build <state.json> --tokens <tokens.ndjson>`: the state without its tokens, then the token
+ * list streamed one line a token in 1 MiB pieces, so a large estate never sits in memory as
+ * one JSON document; the bar moves with the bytes read, since the engine reads each piece as
+ * it arrives.
+ */
+function buildStreamed({ args, opts, out, now }) {
+  wantArgs("build", args, 1, "one state file: `scopegate build <state.json> --tokens <tokens.ndjson> --key <file> --out <bundle>`");
+  if (!opts.out) throw new UsageError("build needs --out <file> (or --out - for stdout)");
+  const [statePath] = args;
+  const { key, publicKey } = privateKey(opts);
+  const ttlSeconds = ttlOf(opts);
+  const size = sizeOf(opts.tokens);
+  const progress = makeProgress(!opts.noProgress && (opts.progress || (process.stderr.isTTY && size >= PROGRESS_FROM_BYTES)), [
+    { id: "read", label: `reading ${statePath}`, weight: 2 },
+    { id: "parse", label: `reading and checking ${opts.tokens}`, weight: 70 },
+    { id: "build", label: "sorting, encoding and signing", weight: 23 },
+    { id: "write", label: `writing ${opts.out}`, weight: 5 },
+  ]);
+  const stateText = readWithProgress(statePath, (done, total) => progress.update("read", done, total));
+  const builder = at(statePath, () => new BundleBuilder(stateText, { name: opts.tokens }));
+  try {
+    // Errors from the token list already start with its name and line (`tokens.ndjson:41: ...`).
+    readChunks(opts.tokens, (chunk, done) => {
+      atLine(() => builder.addTokens(chunk));
+      progress.update("parse", done, size, `(${mb(done)} of ${mb(size)}, ${count(builder.tokens)} tokens)`);
+    });
+    progress.update("build", 0, 0, `${count(builder.tokens)} tokens`);
+    const bytes = atLine(() => builder.finish(key, { ttlSeconds }));
+    const info = checkSigned(bytes, { publicKey, now: now ?? Date.now(), strict: opts.strict, source: statePath });
+    progress.update("write", 0, 0, `(${mb(bytes.length)})`);
+    const code = written(bytes, info, { opts, out, what: (i) => `${count(i.tokens)} tokens` });
+    progress.finish();
+    return code;
+  } finally {
+    builder.free();
+  }
+}
+
 /** `build` and `delta` from a state (or changes) file, with a progress bar over every step. */
 function buildFrom(command, { args, opts, out, now }) {
   const isDelta = command === "delta";
+  if (opts.tokens !== undefined && isDelta) throw new UsageError("--tokens is for `scopegate build`");
+  if (opts.tokens !== undefined) return buildStreamed({ args, opts, out, now });
   if (opts.changes !== undefined && !isDelta) throw new UsageError("--changes is for `scopegate delta`");
   const changes = opts.changes !== undefined;
   wantArgs(command, args, isDelta ? (changes ? 1 : 2) : 1, isDelta
@@ -91,7 +135,7 @@ function buildFrom(command, { args, opts, out, now }) {
 
 export const bundleCommands = {
   build: {
-    usage: "build <state.json> --key <file> --out <bundle>",
+    usage: "build <state.json> [--tokens <tokens.ndjson>] --key <file> --out <bundle>",
     run: (ctx) => buildFrom("build", ctx),
   },
   delta: {
