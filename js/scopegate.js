@@ -22,6 +22,7 @@ export const {
   buildDelta,
   generateKeyPair,
   publicKeyOf,
+  keyIdOf,
   mintToken,
   digestToken,
   profileFromOpenApi,

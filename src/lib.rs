@@ -41,6 +41,7 @@ pub use bundle::{
     build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleBuilder, BundleInfo, BundleKind, KeyId,
     KeyPair, PrivateKey, PublicKey, SectionSizes,
 };
+pub use bundle::{PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
 pub use create::TokenSpec;
 pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenSummary};
 pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey};

@@ -9,6 +9,7 @@ import {
   buildDelta,
   generateKeyPair,
   publicKeyOf,
+  keyIdOf,
   mintToken,
   digestToken,
   profileFromOpenApi,
@@ -80,6 +81,10 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   // Keys, bundles, deltas.
   const pair: KeyPair = generateKeyPair();
   const samePublic: string = publicKeyOf(pair.privateKey);
+  const typedPair: KeyPair = generateKeyPair({ typed: true });
+  const typedPublic: string = publicKeyOf(typedPair.privateKey, { typed: true });
+  const id: string = keyIdOf(typedPublic);
+  const sameId: boolean = id === typedPair.keyId && pair.keyId.length === 16;
   const bundle: Uint8Array = buildBundle(state, pair.privateKey, {
     ttlSeconds: 3600,
     onProgress: (p) => {
@@ -115,7 +120,8 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   engine.check({ url: "/", now: "0" });
   const clockReasons: Reason[] = ["bundle_not_yet_valid", "malformed_request"];
   void clockReasons;
-  const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey });
+  const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey, now: Date.now() });
+  const stale: boolean = header.expired;
   const isDelta: boolean = header.kind === "delta" && header.base !== undefined;
   const expiresAt: string | undefined = signed.info().expiresAt;
 
@@ -209,7 +215,7 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   // @ts-expect-error: and no bundle builder
   void edge.buildBundle;
 
-  void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, isDelta, expiresAt, after, blocked, flippedTo];
+  void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, sameId, stale, isDelta, expiresAt, after, blocked, flippedTo];
   void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
   void [all, rebuilt, exported];
   void [mayRevoke, revokeReason, routeLevel, ownerChecked, known];
