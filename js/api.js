@@ -4,7 +4,8 @@
 // arguments (requests to their parts, objects to JSON text, keys to text, bytes to Uint8Array),
 // supplies the clock, parses results, and picks how to load the .wasm per runtime. Types:
 // ./scopegate.d.ts. Errors: the engine's (real `Error`s made in src/wasm.rs), and `TypeError`
-// for arguments of the wrong type, found here before anything crosses.
+// for arguments of the wrong type, found here before anything crosses and made in one place,
+// `argumentError`.
 
 import { FastCheck, OVERRIDE_HEADERS } from "./fast.js";
 
@@ -72,8 +73,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
         );
       }
       if (url.protocol === "file:" && typeof process === "object" && process.versions?.node) {
-        const { readFile } = await import("node:fs/promises");
-        input = await readFile(url);
+        input = await readNodeFile(url);
       } else {
         input = url;
       }
@@ -104,7 +104,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     /** @private Use `Engine.load` (signed bundle) or `Engine.fromState` (unsigned state). */
     constructor(key, rawEngine) {
       if (key !== constructing || !(rawEngine instanceof RawEngine)) {
-        throw new TypeError("use Engine.load(bundleBytes, { publicKey }) or Engine.fromState(state) to make an engine");
+        throw argumentError("new Engine()", "no direct call: make an engine with Engine.load(bundleBytes, { publicKey }) or Engine.fromState(state)");
       }
       this.#raw = rawEngine;
     }
@@ -205,9 +205,9 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     preview(proposal, options = {}) {
       fullOnly("engine.preview");
       const replay = options.replay ?? [];
-      if (!Array.isArray(replay)) throw new TypeError("replay: expected an array of requests");
+      if (!Array.isArray(replay)) throw argumentError("replay", "an array of requests", replay);
       const maxListed = options.maxListed ?? DEFAULT_MAX_LISTED;
-      if (typeof maxListed !== "number") throw new TypeError("preview: maxListed must be a number");
+      if (typeof maxListed !== "number") throw argumentError("preview: maxListed", "a number", maxListed);
       const entries = replay.map((entry, i) => replayOf(entry, i));
       const proposalJson = jsonOf(proposal, "proposal");
       const now = clock(options.now, "preview");
@@ -218,7 +218,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     audit(options = {}) {
       fullOnly("engine.audit");
       const days = options.expiringWithinDays ?? DEFAULT_EXPIRING_WITHIN_DAYS;
-      if (typeof days !== "number") throw new TypeError("audit: expiringWithinDays must be a number of days");
+      if (typeof days !== "number") throw argumentError("audit: expiringWithinDays", "a number of days", days);
       return JSON.parse(this.#raw.audit(clock(options.now, "audit"), days));
     }
 
@@ -229,7 +229,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     estate(options = {}) {
       fullOnly("engine.estate");
       const weeks = options.weeks ?? DEFAULT_ESTATE_WEEKS;
-      if (typeof weeks !== "number") throw new TypeError("estate: weeks must be a number of weeks");
+      if (typeof weeks !== "number") throw argumentError("estate: weeks", "a number of weeks", weeks);
       return JSON.parse(this.#raw.estate(clock(options.now, "estate"), weeks));
     }
 
@@ -276,8 +276,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     /** Whether `actorId` may create the token `spec` describes, as a `Decision`. */
     canCreateToken(actorId, spec, options = {}) {
       fullOnly("engine.canCreateToken");
-      if (typeof actorId !== "string") throw new TypeError("canCreateToken: actorId must be a principal id string");
-      if (!isPlainObject(spec)) throw new TypeError("canCreateToken: spec must be an object { kind, ... }");
+      if (typeof actorId !== "string") throw argumentError("canCreateToken: actorId", "a principal id string", actorId);
+      if (!isPlainObject(spec)) throw argumentError("canCreateToken: spec", "an object { kind, ... }", spec);
       const now = clock(options.now, "canCreateToken");
       return JSON.parse(this.#raw.canCreateToken(actorId, JSON.stringify(spec), now));
     }
@@ -289,8 +289,8 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
      */
     canRevokeToken(actorId, tokenId, options = {}) {
       fullOnly("engine.canRevokeToken");
-      if (typeof actorId !== "string") throw new TypeError("canRevokeToken: actorId must be a principal id string");
-      if (typeof tokenId !== "string") throw new TypeError("canRevokeToken: tokenId must be a token id string");
+      if (typeof actorId !== "string") throw argumentError("canRevokeToken: actorId", "a principal id string", actorId);
+      if (typeof tokenId !== "string") throw argumentError("canRevokeToken: tokenId", "a token id string", tokenId);
       return JSON.parse(this.#raw.canRevokeToken(actorId, tokenId, clock(options.now, "canRevokeToken")));
     }
 
@@ -332,13 +332,14 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     fullOnly("buildDelta");
     const base = bytesOf(baseBundle, "baseBundle");
     const form = options.form ?? (isChanges(newStateOrChanges) ? "changes" : "state");
-    if (form !== "changes" && form !== "state") throw new TypeError('buildDelta: form must be "state" or "changes"');
+    if (form !== "changes" && form !== "state") throw argumentError("buildDelta: form", '"state" or "changes"', form);
     // NOTE: a new state without `tokens` removes every token; that is almost always a policy
     // change sent without `form: "changes"`, so it must be asked for by name.
     if (options.form === undefined && form === "state" && !mentionsTokens(newStateOrChanges)) {
-      throw new TypeError(
-        'buildDelta: this document has no `tokens`: as a new state it would remove every token. ' +
-          'Pass { form: "changes" } for a change of policies alone, or { form: "state" } if that is meant',
+      throw argumentError(
+        "buildDelta: options",
+        '{ form: "changes" } for a change of policies alone, or { form: "state" } if that is meant: ' +
+          "this document has no `tokens`: as a new state it would remove every token",
       );
     }
     if (form === "changes") {
@@ -353,7 +354,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
   function ttlOf(options) {
     const ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    if (typeof ttl !== "number") throw new TypeError("ttlSeconds must be a number of seconds");
+    if (typeof ttl !== "number") throw argumentError("ttlSeconds", "a number of seconds", ttl);
     return ttl;
   }
 
@@ -388,9 +389,9 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     constructor(state, options = {}) {
       assertReady();
       fullOnly("BundleBuilder");
-      if (!isPlainObject(options)) throw new TypeError("BundleBuilder: options must be an object { name }");
+      if (!isPlainObject(options)) throw argumentError("BundleBuilder: options", "an object { name }", options);
       const name = options.name ?? "tokens.ndjson";
-      if (typeof name !== "string") throw new TypeError("BundleBuilder: name must be a string (the token list's file name)");
+      if (typeof name !== "string") throw argumentError("BundleBuilder: name", "a string (the token list's file name)", name);
       this.#raw = new raw.BundleBuilder(jsonOf(state, "state"), name);
     }
 
@@ -401,7 +402,7 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
       } else if (chunk instanceof Uint8Array || chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) {
         this.#live().addBytes(bytesOf(chunk, "chunk"));
       } else {
-        throw new TypeError("addTokens: chunk must be NDJSON text or its UTF-8 bytes (a Uint8Array)");
+        throw argumentError("addTokens: chunk", "NDJSON text or its UTF-8 bytes (a Uint8Array)", chunk);
       }
       return this;
     }
@@ -439,32 +440,43 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
 
   if (typeof Symbol.dispose === "symbol") BundleBuilder.prototype[Symbol.dispose] = BundleBuilder.prototype.free;
 
-  /** A fresh Ed25519 key pair, base64url: `{ publicKey, privateKey }`. Keep the private key secret. */
-  function generateKeyPair() {
+  /**
+   * A fresh Ed25519 key pair `{ publicKey, privateKey, keyId }`: base64url, or with `typed` in
+   * the typed text form (`scopegate-ed25519-public:...`, `scopegate-ed25519-private:...`) that
+   * key files use. Keep the private key secret.
+   */
+  function generateKeyPair(options = {}) {
     assertReady();
     fullOnly("generateKeyPair");
-    return JSON.parse(raw.generateKeyPair());
+    return JSON.parse(raw.generateKeyPair(typedOf(options, "generateKeyPair")));
   }
 
-  /** The public key (base64url) that verifies bundles signed with `privateKey`. */
-  function publicKeyOf(privateKey) {
+  /** The public key (base64url, or typed with `{ typed: true }`) that verifies bundles signed with `privateKey`. */
+  function publicKeyOf(privateKey, options = {}) {
     assertReady();
     fullOnly("publicKeyOf");
-    return raw.publicKeyOf(keyText(privateKey, "privateKey"));
+    return raw.publicKeyOf(keyText(privateKey, "publicKeyOf: privateKey"), typedOf(options, "publicKeyOf"));
+  }
+
+  /** The hex id of a public key, as the bundles its private key signs name it (`inspectBundle`'s `keyId`). */
+  function keyIdOf(publicKey) {
+    assertReady();
+    fullOnly("keyIdOf");
+    return raw.keyIdOf(keyText(publicKey, "keyIdOf: publicKey"));
   }
 
   /** A fresh token of `kind` and its SHA-256: `{ token, sha256 }`. Show the token once. */
   function mintToken(kind) {
     assertReady();
     fullOnly("mintToken");
-    if (typeof kind !== "string") throw new TypeError("mintToken: kind must be a token kind string");
+    if (typeof kind !== "string") throw argumentError("mintToken: kind", "a token kind string", kind);
     return JSON.parse(raw.mintToken(kind));
   }
 
   /** Lower-case hex SHA-256 of a token, as a state's `secret_sha256`. */
   function digestToken(token) {
     assertReady();
-    if (typeof token !== "string") throw new TypeError("digestToken: token must be a string");
+    if (typeof token !== "string") throw argumentError("digestToken: token", "a string", token);
     return raw.digestToken(token);
   }
 
@@ -477,15 +489,19 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     fullOnly("profileFromOpenApi");
     const json = jsonOf(spec, "spec");
     const name = options.name ?? nameOf(typeof spec === "string" ? parseOrNull(spec) : spec);
-    if (typeof name !== "string") throw new TypeError("profileFromOpenApi: name must be a string");
+    if (typeof name !== "string") throw argumentError("profileFromOpenApi: name", "a string", name);
     return JSON.parse(raw.profileFromOpenApi(json, name));
   }
 
-  /** Verifies a bundle or delta (signature and layout, not expiry) and reports its header. */
+  /**
+   * Verifies a bundle or delta (signature and layout) and reports its header, with `expired`:
+   * whether it is past its `expires_at` at `now` (default `Date.now()`), when loading it fails.
+   */
   function inspectBundle(bytes, options = {}) {
     assertReady();
     fullOnly("inspectBundle");
-    return JSON.parse(raw.inspectBundle(bytesOf(bytes, "bundle"), publicKeyList(options, "inspectBundle")));
+    const keys = publicKeyList(options, "inspectBundle");
+    return JSON.parse(raw.inspectBundle(bytesOf(bytes, "bundle"), keys, clock(options.now, "inspectBundle")));
   }
 
   return {
@@ -497,11 +513,53 @@ export function bind(raw, { wasmFile, moduleUrl, build }) {
     buildDelta,
     generateKeyPair,
     publicKeyOf,
+    keyIdOf,
     mintToken,
     digestToken,
     profileFromOpenApi,
     inspectBundle,
   };
+}
+
+/**
+ * The one place an argument error is made: a `TypeError` saying where (`request: url`,
+ * `replay[3].tokenId`), what was expected and, when `got` is passed, what kind of value came
+ * instead: its type, never the value (it may be a secret).
+ */
+function argumentError(where, expected, ...got) {
+  return new TypeError(`${where}: expected ${expected}${got.length > 0 ? `, got ${kindOf(got[0])}` : ""}`);
+}
+
+function kindOf(value) {
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return "an array";
+  // Not a secret: say which (a clock that gives NaN is worth knowing).
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (Object.prototype.toString.call(value) === "[object Date]") return Number.isFinite(value.getTime()) ? "a Date" : "an invalid Date";
+  const type = typeof value;
+  return type === "object" ? `an object (${value.constructor?.name ?? "without a prototype"})` : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** `{ typed }` of the key functions: a boolean, false by default. */
+function typedOf(options, caller) {
+  if (!isPlainObject(options)) throw argumentError(`${caller}: options`, "an object { typed }", options);
+  const typed = options.typed ?? false;
+  if (typeof typed !== "boolean") throw argumentError(`${caller}: typed`, "a boolean", typed);
+  return typed;
+}
+
+/**
+ * Reads a file in Node (and Bun, Deno), whose `fetch` cannot read `file:` URLs.
+ *
+ * NOTE: the module name is not a literal in an `import`, so bundlers (esbuild in wrangler,
+ * webpack, Vite) neither resolve `node:fs` nor ask a worker for `nodejs_compat`; workers never
+ * reach this line.
+ */
+async function readNodeFile(url) {
+  const name = ["node:fs", "promises"].join("/");
+  const fs = process.getBuiltinModule?.(name) ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ name));
+  return fs.readFile(url);
 }
 
 function isPlainObject(value) {
@@ -520,7 +578,7 @@ function clock(now, caller) {
   if (now === undefined) return Date.now();
   const ms = instantOf(now);
   if (ms === undefined) {
-    throw new TypeError(`${caller}: \`now\` must be a finite number of milliseconds since the epoch or a valid Date, got ${typeName(now)}`);
+    throw argumentError(`${caller}: now`, "a finite number of milliseconds since the epoch or a valid Date", now);
   }
   return ms;
 }
@@ -544,23 +602,14 @@ function floorOf(value, caller) {
   if (typeof value === "string") return [undefined, value];
   const ms = instantOf(value);
   if (ms === undefined) {
-    throw new TypeError(`${caller}: \`minIssuedAt\` must be a number of milliseconds, a Date or an RFC 3339 time, got ${typeName(value)}`);
+    throw argumentError(`${caller}: minIssuedAt`, "a number of milliseconds, a Date or an RFC 3339 time", value);
   }
   return [ms, undefined];
 }
 
-/** What a value is, for a `TypeError`; never the value itself (it may be a secret). */
-function typeName(value) {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "number") return String(value);
-  if (Object.prototype.toString.call(value) === "[object Date]") return "an invalid Date";
-  return `a ${typeof value}`;
-}
-
 function jsonOf(value, what) {
   if (typeof value === "string") return value;
-  if (value === null || typeof value !== "object") throw new TypeError(`${what} must be an object or JSON text`);
+  if (value === null || typeof value !== "object") throw argumentError(what, "an object or JSON text", value);
   return JSON.stringify(value);
 }
 
@@ -608,7 +657,7 @@ function bytesOf(value, what) {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  throw new TypeError(`${what} must be bytes: a Uint8Array, an ArrayBuffer or a typed array`);
+  throw argumentError(what, "bytes: a Uint8Array, an ArrayBuffer or a typed array", value);
 }
 
 /** A key as the engine reads it: base64url or base64 text, or its raw bytes (encoded here). */
@@ -620,21 +669,22 @@ function keyText(key, what) {
     for (const b of bytes) binary += String.fromCharCode(b);
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
-  throw new TypeError(`${what} must be base64url text or the key's bytes (a Uint8Array)`);
+  throw argumentError(what, "key text (`scopegate-ed25519-...:`, base64url or base64) or the key's bytes (a Uint8Array)", key);
 }
 
 /** `{ publicKey }` or `{ publicKeys: [...] }` -> the comma-separated list src/wasm.rs reads. */
 function publicKeyList(options, caller) {
-  if (!isPlainObject(options)) throw new TypeError(`${caller}: options must be an object { publicKey } or { publicKeys }`);
+  if (!isPlainObject(options)) throw argumentError(`${caller}: options`, "an object { publicKey } or { publicKeys }", options);
   const given = options.publicKeys ?? (options.publicKey === undefined ? [] : [options.publicKey]);
-  if (!Array.isArray(given)) throw new TypeError(`${caller}: publicKeys must be an array of keys`);
+  if (!Array.isArray(given)) throw argumentError(`${caller}: publicKeys`, "an array of keys", given);
   if (given.length === 0) {
-    throw new TypeError(`${caller}: a public key is needed to verify the bundle: pass { publicKey } or { publicKeys }`);
+    throw argumentError(`${caller}: options`, "{ publicKey } or { publicKeys }: a public key is needed to verify the bundle");
   }
   return given
     .map((key, i) => {
-      const text = keyText(key, given.length > 1 ? `publicKeys[${i}]` : "publicKey");
-      if (text.includes(",")) throw new TypeError(`${caller}: a public key is base64url text, which has no commas`);
+      const what = given.length > 1 ? `publicKeys[${i}]` : "publicKey";
+      const text = keyText(key, `${caller}: ${what}`);
+      if (text.includes(",")) throw argumentError(`${caller}: ${what}`, "one key: key text has no commas");
       return text;
     })
     .join(",");
@@ -654,11 +704,11 @@ function eachHeader(headers, visit) {
   } else if (isPlainObject(headers)) {
     entries = Object.entries(headers);
   } else {
-    throw new TypeError("request: headers must be an object of names to values, [name, value] pairs, or a Headers");
+    throw argumentError("request: headers", "an object of names to values, [name, value] pairs, or a Headers", headers);
   }
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 2) {
-      throw new TypeError("request: headers: each pair must be [name, value]");
+      throw argumentError("request: headers", "each pair as [name, value]", entry);
     }
     const [name, value] = entry;
     if (Array.isArray(value)) {
@@ -718,10 +768,10 @@ function pickFetchHeaders(headers, ipHeader, parts) {
 
 function header(name, value) {
   if (typeof name !== "string" || typeof value !== "string") {
-    throw new TypeError(`request: headers: \`${String(name)}\` must have a string value`);
+    throw argumentError(`request: headers: \`${typeof name === "string" ? name : String(name)}\``, "a string name and a string value", typeof name === "string" ? value : name);
   }
   if (name.includes("\0") || value.includes("\0")) {
-    throw new TypeError(`request: headers: \`${name.replaceAll("\0", "\\0")}\` contains a NUL character`);
+    throw argumentError(`request: headers: \`${name.replaceAll("\0", "\\0")}\``, "a name and a value without NUL characters");
   }
   return name;
 }
@@ -729,11 +779,11 @@ function header(name, value) {
 // The request as src/wasm.rs takes it: its parts; `now` travels separately.
 function requestOf(req) {
   if (req === null || typeof req !== "object") {
-    throw new TypeError("expected a request object { method, url, headers, remoteAddr, now }");
+    throw argumentError("request", "an object { method, url, headers, remoteAddr, now }", req);
   }
   const method = req.method ?? "GET";
-  if (typeof method !== "string") throw new TypeError("request: method must be a string such as \"GET\"");
-  if (typeof req.url !== "string") throw new TypeError("request: url must be a URL or a path, as a string");
+  if (typeof method !== "string") throw argumentError("request: method", 'a string such as "GET"', method);
+  if (typeof req.url !== "string") throw argumentError("request: url", "a URL or a path, as a string", req.url);
   return { method, url: req.url, headers: headerText(req.headers), remoteAddr: remoteAddrOf(req.remoteAddr) };
 }
 
@@ -765,7 +815,7 @@ function fetchPartsOf(request, options, ipHeader) {
 
 function fetchRequestOf(request, options) {
   if (request === null || typeof request !== "object" || typeof request.url !== "string") {
-    throw new TypeError("checkRequest: expected a Fetch API Request");
+    throw argumentError("checkRequest: request", "a Fetch API Request", request);
   }
   return {
     method: request.method ?? "GET",
@@ -777,7 +827,7 @@ function fetchRequestOf(request, options) {
 
 function remoteAddrOf(addr) {
   if (addr == null) return undefined;
-  if (typeof addr !== "string") throw new TypeError("request: remoteAddr must be a string (an IP address)");
+  if (typeof addr !== "string") throw argumentError("request: remoteAddr", "an IP address as a string", addr);
   return addr;
 }
 
@@ -786,19 +836,19 @@ const REPLAY_FIELDS = ["tokenId", "method", "url", "headers", "remoteAddr", "now
 // A replayed request for `preview`: headers as [name, value] pairs whatever they were given as.
 // Fields are checked here so an error can name the entry (`replay[3]`).
 function replayOf(entry, i) {
-  if (!isPlainObject(entry)) throw new TypeError(`replay[${i}]: expected an object { tokenId, method, url, ... }`);
+  if (!isPlainObject(entry)) throw argumentError(`replay[${i}]`, "an object { tokenId, method, url, ... }", entry);
   for (const key of Object.keys(entry)) {
     if (!REPLAY_FIELDS.includes(key)) {
-      throw new TypeError(`replay[${i}]: unknown field \`${key}\`, expected one of ${REPLAY_FIELDS.map((f) => `\`${f}\``).join(", ")}`);
+      throw argumentError(`replay[${i}]: unknown field \`${key}\``, `one of ${REPLAY_FIELDS.map((f) => `\`${f}\``).join(", ")}`);
     }
   }
-  if (typeof entry.tokenId !== "string") throw new TypeError(`replay[${i}].tokenId: expected a token id string`);
-  if (typeof entry.url !== "string") throw new TypeError(`replay[${i}].url: expected a URL or a path`);
+  if (typeof entry.tokenId !== "string") throw argumentError(`replay[${i}].tokenId`, "a token id string", entry.tokenId);
+  if (typeof entry.url !== "string") throw argumentError(`replay[${i}].url`, "a URL or a path", entry.url);
   const { headers, ...rest } = entry;
   if (entry.now !== undefined) {
     const ms = instantOf(entry.now);
     if (ms === undefined) {
-      throw new TypeError(`replay[${i}].now: expected a finite number of milliseconds since the epoch or a Date, got ${typeName(entry.now)}`);
+      throw argumentError(`replay[${i}].now`, "a finite number of milliseconds since the epoch or a Date", entry.now);
     }
     rest.now = ms;
   }
@@ -809,3 +859,18 @@ function replayOf(entry, i) {
   for (let p = 0; p + 1 < parts.length; p += 2) pairs.push([parts[p], parts[p + 1]]);
   return { ...rest, headers: pairs };
 }
+
+// The contract's reason codes and token kinds (DESIGN.md §2, §5), in the engine's order
+// (`Reason::ALL`, `TokenKind::ALL`): for callers that list or validate them without keeping a
+// copy. tests/corpus.rs checks these lists, and the .d.ts unions, against the engine's.
+export const REASONS = Object.freeze([
+  "ok", "no_credentials", "malformed_credentials", "bad_token_checksum", "unknown_token", "token_revoked",
+  "token_expired", "token_lifetime_exceeds_policy", "token_kind_blocked", "api_tokens_blocked",
+  "password_auth_disabled", "password_auth_deferred", "ip_not_allowed", "route_unknown", "scope_missing",
+  "resource_out_of_scope", "principal_inactive", "principal_lacks_permission", "bundle_expired",
+  "anonymous_public_read", "internal_error", "malformed_request", "bundle_not_yet_valid",
+]);
+export const TOKEN_KINDS = Object.freeze([
+  "repository_access_token", "project_access_token", "workspace_access_token", "api_token", "app_password",
+  "personal_access_token", "service_account_token", "org_api_key",
+]);

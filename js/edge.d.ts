@@ -38,7 +38,7 @@ export type {
   VerifyOptions,
 } from "./scopegate.js";
 
-export { init, initSync, digestToken } from "./scopegate.js";
+export { init, initSync, digestToken, REASONS, TOKEN_KINDS } from "./scopegate.js";
 
 /** Decides requests against one signed snapshot. Make one with `Engine.load`. */
 export class Engine {

@@ -6,6 +6,8 @@
 import * as raw from "./scopegate_edge_wasm.js";
 import { bind } from "./api.js";
 
+export { REASONS, TOKEN_KINDS } from "./api.js";
+
 const api = bind(raw, { wasmFile: "scopegate_edge_wasm_bg.wasm", moduleUrl: () => import.meta.url, build: "edge" });
 
 export const { init, initSync, Engine, digestToken } = api;

@@ -34,6 +34,9 @@ export type Reason =
   /** `now` is more than five minutes before the snapshot's `issued_at` (deny). */
   | "bundle_not_yet_valid";
 
+/** Every reason code, in the engine's order. */
+export const REASONS: readonly Reason[];
+
 /**
  * A point in time: milliseconds since the epoch (a finite number) or a valid `Date`. Anything
  * else is a `TypeError`; left out, it is `Date.now()`.
@@ -50,6 +53,9 @@ export type TokenKind =
   | "personal_access_token"
   | "service_account_token"
   | "org_api_key";
+
+/** Every token kind, in the engine's order. */
+export const TOKEN_KINDS: readonly TokenKind[];
 
 /**
  * A coarse access mode a token may carry instead of route scopes, judged by what the route
@@ -162,10 +168,13 @@ export interface Info {
 /** Bytes as the API accepts them. */
 export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
 
-/** A public key: base64url (or base64) text, or its 32 bytes. */
+/** A public key: typed text (`scopegate-ed25519-public:<base64url>`), base64url or base64 text, or its 32 bytes. */
 export type PublicKeyInput = string | Uint8Array;
 
-/** A private key (the 32-byte Ed25519 seed): base64url (or base64) text, or its bytes. */
+/**
+ * A private key (the 32-byte Ed25519 seed): typed text (`scopegate-ed25519-private:<base64url>`),
+ * base64url or base64 text, or its bytes. A typed public key here is an error.
+ */
 export type PrivateKeyInput = string | Uint8Array;
 
 /** The key (or keys, while rotating) that verifies a bundle. */
@@ -494,11 +503,22 @@ export interface BuildOptions {
 /** A step of a build: `parse` (read and check the state), then `build` (encode and sign). */
 export type BuildProgress = { phase: "parse" } | { phase: "build"; tokens: number };
 
-/** An Ed25519 key pair, base64url without padding. */
+/**
+ * An Ed25519 key pair: base64url without padding, or with `{ typed: true }` in the typed text
+ * form (`scopegate-ed25519-public:<base64url>`, `scopegate-ed25519-private:<base64url>`).
+ */
 export interface KeyPair {
   publicKey: string;
   /** The 32-byte seed: keep it secret. */
   privateKey: string;
+  /** Hex id of the public key, as the bundles this pair signs name it. */
+  keyId: string;
+}
+
+/** Options of `generateKeyPair` and `publicKeyOf`. */
+export interface KeyTextOptions {
+  /** Write keys in the typed text form that says which kind of key they are; default false. */
+  typed?: boolean;
 }
 
 /** A freshly minted token and its digest. Show the token once; store only `sha256`. */
@@ -581,6 +601,8 @@ export interface BundleInfo {
   sha256: string;
   bytes: number;
   sections: SectionSizes;
+  /** Whether the bundle is past its `expires_at` at `now` (loading it fails then). */
+  expired: boolean;
 }
 
 /** What `init()` can load the WebAssembly module from. */
@@ -709,10 +731,13 @@ export class BundleBuilder {
 }
 
 /** A fresh Ed25519 key pair from the platform's randomness. */
-export function generateKeyPair(): KeyPair;
+export function generateKeyPair(options?: KeyTextOptions): KeyPair;
 
-/** The public key (base64url) that verifies what `privateKey` signs. */
-export function publicKeyOf(privateKey: PrivateKeyInput): string;
+/** The public key (base64url, or typed) that verifies what `privateKey` signs. */
+export function publicKeyOf(privateKey: PrivateKeyInput, options?: KeyTextOptions): string;
+
+/** The hex id of a public key, as the bundles its private key signs name it (`BundleInfo.keyId`); a private key here is an error. */
+export function keyIdOf(publicKey: PublicKeyInput): string;
 
 /** Mints a token of `kind` from 256 bits of platform randomness. */
 export function mintToken(kind: TokenKind): MintedToken;
@@ -723,5 +748,8 @@ export function digestToken(token: string): string;
 /** A profile from an OpenAPI 3 document (object or JSON text); throws naming the JSON path of a problem. */
 export function profileFromOpenApi(spec: object | string, options?: ProfileOptions): ProfileDoc;
 
-/** Verifies a bundle or delta (signature and layout, not expiry) and reports its header. */
-export function inspectBundle(bundle: Bytes, options: VerifyOptions): BundleInfo;
+/**
+ * Verifies a bundle or delta (signature and layout) and reports its header, with `expired` at
+ * `now` (default `Date.now()`).
+ */
+export function inspectBundle(bundle: Bytes, options: VerifyOptions & NowOptions): BundleInfo;

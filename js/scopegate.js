@@ -9,6 +9,8 @@
 import * as raw from "./scopegate_wasm.js";
 import { bind } from "./api.js";
 
+export { REASONS, TOKEN_KINDS } from "./api.js";
+
 const api = bind(raw, { wasmFile: "scopegate_wasm_bg.wasm", moduleUrl: () => import.meta.url, build: "full" });
 
 export const {
@@ -20,6 +22,7 @@ export const {
   buildDelta,
   generateKeyPair,
   publicKeyOf,
+  keyIdOf,
   mintToken,
   digestToken,
   profileFromOpenApi,

@@ -46,11 +46,12 @@ build_flavor full scopegate_wasm
 build_flavor edge scopegate_edge_wasm
 
 cp js/api.js js/fast.js js/scopegate.js js/scopegate.d.ts js/edge.js js/edge.d.ts js/cli.js README.md "$out/"
+cp -R js/cli "$out/cli"
 chmod +x "$out/cli.js"
 
 # package.json: name, version, description and license from Cargo.toml.
 node --input-type=module - "$out/package.json" <<'EOF'
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 const cargo = readFileSync("Cargo.toml", "utf8");
 const section = cargo.split(/^\[/m).find((s) => s.startsWith("package]")) ?? "";
 const field = (name) => {
@@ -64,7 +65,11 @@ const text = readFileSync("pkg.json.template", "utf8").replace(/\{\{(\w+)\}\}/g,
   return JSON.stringify(values[key]).slice(1, -1);
 });
 const pkg = JSON.parse(text);
-for (const file of pkg.files) readFileSync(new URL(file, `file://${process.argv[2]}`)); // every listed file exists
+// Every listed file exists; a listed folder ("cli/") is a folder.
+for (const file of pkg.files) {
+  const url = new URL(file, `file://${process.argv[2]}`);
+  if (file.endsWith("/") ? !statSync(url).isDirectory() : !statSync(url).isFile()) throw new Error(`pkg.json.template: files: ${file} is missing`);
+}
 writeFileSync(process.argv[2], JSON.stringify(pkg, null, 2) + "\n");
 EOF
 

@@ -88,7 +88,7 @@ try:
   curl -i -X POST ${gate.url}${repo}/pullrequests -H "Authorization: Bearer ${tokens["mary-readonly"]}"
       -> 403 scope_missing (a read-only token cannot write)
   curl -i ${gate.url}${repo} -H "Authorization: Bearer ${tokens["old-ci"]}"
-      -> 403 token_revoked
+      -> 401 token_revoked (with Bitbucket's WWW-Authenticate challenge)
   curl -i ${gate.url}${repo}
       -> 401 no_credentials
 `);

@@ -7,7 +7,7 @@
 #   wasm     the wasm32 toolchain (rustup target, else Debian rustc-web + lld-22 + clippy),
 #            and wasm-bindgen-cli at the exact version Cargo.lock pins
 #   node     Node.js >= 18 and the npm dev tools from package-lock.json (binaryen, workerd,
-#            playwright-core, typescript) via `npm ci`
+#            miniflare, wrangler, deno, bun, playwright-core, typescript) via `npm ci`
 #   browser  Debian's chromium (Playwright cannot download browsers here)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

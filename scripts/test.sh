@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything and runs every test: native Rust tests and clippy (host and wasm32, full
 # and edge builds), the package build with its size budget, `tsc --noEmit` on the .d.ts, and the
-# built package in Node (API, golden corpus, CLI, npm pack), workerd and headless Chromium.
+# built package in Node (API, golden corpus, CLI, npm pack), workerd, miniflare (Workers KV,
+# Cron Triggers), wrangler (deploy --dry-run of the template), Deno, Bun and headless Chromium.
 # Every step runs; the summary lists the ones that failed, and any failure fails the whole run.
 # Nothing is skipped: a missing browser or runtime fails.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,7 +34,8 @@ step "cargo clippy (wasm32 edge build)" wasm_cargo --edge clippy --release --lib
 step "build pkg/ (size budget)" env SCOPEGATE_SKIP_SETUP=1 bash scripts/build.sh
 step "tsc --noEmit (scopegate.d.ts)" node_modules/.bin/tsc --noEmit -p tests/js
 step "node --test tests/js (Node)" node --test tests/js/*.test.mjs
-step "node --test tests/workerd (workerd)" node --test tests/workerd/*.test.mjs
+step "node --test tests/workerd (workerd, miniflare, wrangler --dry-run)" node --test tests/workerd/*.test.mjs
+step "node --test tests/runtimes (Deno, Bun)" node --test tests/runtimes/*.test.mjs
 step "node --test tests/browser (Chromium)" node --test tests/browser/*.test.mjs
 step "demo (make demo, --check)" node scripts/demo.mjs --check
 # The benchmark at tiny sizes: it keeps working, and its contenders agree with scopegate.

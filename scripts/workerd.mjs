@@ -29,7 +29,7 @@ export function freePort() {
 const capnpString = (s) => JSON.stringify(String(s)); // capnp text literals escape like JSON
 
 /** The workerd config: the worker, the package's edge modules, and the origin as a service. */
-function config({ port, originPort, refreshSeconds, refreshToken, publicKey, embedBundle }) {
+function config({ port, originPort, refreshSeconds, refreshToken, publicKey, embedBundle, cfBlobHeader }) {
   const text = (name, value) => `(name = ${capnpString(name)}, text = ${capnpString(value)})`;
   const bindings = [
     text("SCOPEGATE_PUBLIC_KEY", publicKey),
@@ -39,6 +39,9 @@ function config({ port, originPort, refreshSeconds, refreshToken, publicKey, emb
   ];
   if (embedBundle) bindings.unshift(`(name = "SCOPEGATE_BUNDLE", data = embed "bundle.bin")`);
   if (refreshToken) bindings.push(text("REFRESH_TOKEN", refreshToken));
+  // NOTE: only to stand in for Cloudflare in tests: workerd then builds `request.cf` from a header
+  // the client sends, as Cloudflare's edge builds it from the connection.
+  const http = cfBlobHeader ? `(cfBlobHeader = ${capnpString(cfBlobHeader)})` : "()";
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -46,7 +49,7 @@ const config :Workerd.Config = (
     (name = "main", worker = .gate),
     (name = "origin", external = (address = "127.0.0.1:${originPort}", http = ())),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = ${http}, service = "main")],
 );
 
 const gate :Workerd.Worker = (
@@ -70,9 +73,11 @@ const gate :Workerd.Worker = (
 /**
  * Starts workerd with the worker in front of `http://127.0.0.1:<originPort>`, which is also its
  * bundle store. `bundle` (optional) is embedded as the bundle the worker starts from.
+ * `cfBlobHeader` makes workerd read `request.cf` from that request header, standing in for
+ * Cloudflare's edge (without it, workerd sets `request.cf.clientIp` to the TCP peer).
  * @param {{ bundle?: Uint8Array, publicKey: string, originPort: number, port?: number,
- *           refreshSeconds?: number, refreshToken?: string, pkgDir?: string,
- *           log?: (line: string) => void }} options
+ *           refreshSeconds?: number, refreshToken?: string,
+ *           cfBlobHeader?: string, pkgDir?: string, log?: (line: string) => void }} options
  */
 export async function startWorker({
   bundle,
@@ -81,6 +86,7 @@ export async function startWorker({
   port,
   refreshSeconds = 60,
   refreshToken,
+  cfBlobHeader,
   pkgDir = join(ROOT, "pkg"),
   log = () => {},
 }) {
@@ -93,7 +99,7 @@ export async function startWorker({
   port ??= await freePort();
   writeFileSync(
     join(dir, "config.capnp"),
-    config({ port, originPort, refreshSeconds, refreshToken, publicKey, embedBundle: Boolean(bundle) }),
+    config({ port, originPort, refreshSeconds, refreshToken, publicKey, embedBundle: Boolean(bundle), cfBlobHeader }),
   );
 
   const child = spawn(WORKERD, ["serve", join(dir, "config.capnp"), "--verbose"], {

@@ -8,7 +8,9 @@
 //! # Organization
 //!
 //! The modules follow the decision pipeline (docs/pipeline.md):
-//! - [`state`]: the state JSON in, checked, with JSON paths in every error;
+//! - `read`: the one JSON reader (states, changes documents, profiles), with JSON paths in
+//!   every error;
+//! - [`state`]: the state JSON in, its references resolved and checked;
 //! - `profile`: scope catalogue, implications and route table (OpenAPI importer, Bitbucket built-in);
 //! - `pipeline`: client IP, credentials, token state, policy gates, route, scopes, resource,
 //!   permission; one [`Decision`] out, and a trace for [`Engine::explain`];
@@ -34,6 +36,7 @@ mod pipeline;
 mod policy;
 mod preview;
 mod profile;
+mod read;
 mod revoke;
 mod snapshot;
 pub mod state;
@@ -48,6 +51,7 @@ pub use bundle::{
     build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleBuilder, BundleInfo, BundleKind, KeyId,
     KeyPair, PrivateKey, PublicKey, SectionSizes,
 };
+pub use bundle::{PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
 pub use create::TokenSpec;
 pub use decision::{Decision, Effect, Explanation, Reason, Required, Step, TokenSummary};
 pub use directory::{Directory, Level, Principal, PrincipalKind, PrincipalStatus, ResourceKey, ResourceRef};

@@ -111,10 +111,8 @@ pub struct PreviewReport {
 /// # Errors
 /// `Error::State` with the JSON path when the proposal cannot be read.
 pub fn proposed_snapshot(current: &Snapshot, proposal_json: &str) -> Result<Snapshot, Error> {
-    let is_state = serde_json::from_str::<serde_json::Value>(proposal_json)
-        .map_err(|e| Error::state("", format!("the proposal is not JSON: {e}")))?
-        .get("issued_at")
-        .is_some();
+    let is_state = crate::read::has_key(proposal_json, "issued_at")
+        .map_err(|e| Error::state("", format!("the proposal is not JSON: {e}")))?;
     if is_state {
         return Ok(CompiledState::from_json(proposal_json)?.into_snapshot());
     }

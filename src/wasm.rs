@@ -248,7 +248,7 @@ mod admin {
     use wasm_bindgen::prelude::*;
 
     use super::{engine_error, error, public_keys, timestamp, to_json, Engine};
-    use crate::{CompiledState, PrivateKey, ReplayRequest, TokenKind, TokenSpec};
+    use crate::{CompiledState, PrivateKey, PublicKey, ReplayRequest, TokenKind, TokenSpec};
 
     /// JS to Rust: JSON text (from `JSON.stringify`) through the type's own `Deserialize`;
     /// `what` names the argument in errors. The position serde_json appends is dropped: the
@@ -478,28 +478,55 @@ mod admin {
     /// A key pair as JS sees it.
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct KeyPair<'a> {
-        public_key: &'a str,
-        private_key: &'a str,
+    struct KeyPair {
+        public_key: String,
+        private_key: String,
+        key_id: String,
     }
 
-    /// A fresh Ed25519 key pair -> `{ publicKey, privateKey }`, base64url.
+    /// A fresh Ed25519 key pair -> `{ publicKey, privateKey, keyId }`: base64url, or with
+    /// `typed` in the typed text form (`scopegate-ed25519-public:...`, `...-private:...`).
     #[wasm_bindgen(js_name = generateKeyPair)]
-    pub fn generate_key_pair() -> Result<String, JsError> {
+    pub fn generate_key_pair(typed: bool) -> Result<String, JsError> {
         let pair = crate::generate_key_pair().map_err(engine_error)?;
-        to_json(&KeyPair { public_key: &pair.public_key, private_key: &pair.private_key })
+        let private = private_key(&pair.private_key)?;
+        let public = private.public_key();
+        let key_id = public.key_id().to_string();
+        if typed {
+            to_json(&KeyPair { public_key: public.typed(), private_key: private.typed(), key_id })
+        } else {
+            to_json(&KeyPair { public_key: pair.public_key, private_key: pair.private_key, key_id })
+        }
     }
 
-    /// The public key (base64url) that verifies what `private_key_text` signs.
+    /// The public key (base64url, or `typed`) that verifies what `private_key_text` signs.
     #[wasm_bindgen(js_name = publicKeyOf)]
-    pub fn public_key_of(private_key_text: &str) -> Result<String, JsError> {
-        Ok(private_key(private_key_text)?.public_key().to_string())
+    pub fn public_key_of(private_key_text: &str, typed: bool) -> Result<String, JsError> {
+        let public = private_key(private_key_text)?.public_key();
+        Ok(if typed { public.typed() } else { public.to_string() })
     }
 
-    /// Verifies a bundle or delta (not its expiry) and reports its header (JSON).
+    /// The hex id of a public key, as the bundles its private key signs name it.
+    #[wasm_bindgen(js_name = keyIdOf)]
+    pub fn key_id_of(public_key_text: &str) -> Result<String, JsError> {
+        PublicKey::parse(public_key_text).map(|k| k.key_id().to_string()).map_err(engine_error)
+    }
+
+    /// What `inspectBundle` reports: the header, and whether it is expired at `now`.
+    #[derive(Serialize)]
+    struct Inspected {
+        #[serde(flatten)]
+        info: crate::BundleInfo,
+        expired: bool,
+    }
+
+    /// Verifies a bundle or delta (signature and layout; loading also refuses an expired one)
+    /// and reports its header and whether it is expired at `now` (JSON).
     #[wasm_bindgen(js_name = inspectBundle)]
-    pub fn inspect_bundle(bytes: &[u8], public_keys_list: &str) -> Result<String, JsError> {
-        to_json(&crate::inspect_bundle(bytes, &public_keys(public_keys_list)?).map_err(engine_error)?)
+    pub fn inspect_bundle(bytes: &[u8], public_keys_list: &str, now: f64) -> Result<String, JsError> {
+        let info = crate::inspect_bundle(bytes, &public_keys(public_keys_list)?).map_err(engine_error)?;
+        let expired = info.expired_at(timestamp(now)?);
+        to_json(&Inspected { info, expired })
     }
 
     /// An OpenAPI 3 document (JSON) -> a profile named `name` (JSON).

@@ -234,6 +234,77 @@ fn bad_changes_fail_whole_with_their_path() {
 }
 
 #[test]
+fn a_changes_document_is_read_with_the_state_readers_paths() {
+    let base = build(&small_state());
+    let err = |changes: &str| build_delta_from_changes(&base, changes, &private_key(1), TTL).unwrap_err().to_string();
+    let at = r#""issued_at": "2026-11-22T10:01:00Z""#;
+    // What each list holds.
+    assert_eq!(
+        err(&format!(r#"{{{at}, "revoke": ["t-mary", 7]}}"#)),
+        r#"revoke[1]: expected a token id or {"id", "at"}, got number `7`"#
+    );
+    assert_eq!(
+        err(&format!(r#"{{{at}, "revoke": [{{"id": ["t-mary"]}}]}}"#)),
+        "revoke[0].id: expected a token id, got an array"
+    );
+    assert_eq!(
+        err(&format!(r#"{{{at}, "revoke": [{{"at": "2026-11-22T10:00:00Z"}}]}}"#)),
+        "revoke[0]: missing field `id`"
+    );
+    assert!(err(&format!(r#"{{{at}, "revoke": [{{"id": "t-mary", "when": 1}}]}}"#))
+        .starts_with("revoke[0].when: unknown field `when`, expected one of `id`, `at`"));
+    assert_eq!(err(&format!(r#"{{{at}, "remove": [null]}}"#)), "remove[0]: expected a token id, got null");
+    assert_eq!(err(&format!(r#"{{{at}, "upsert": {{}}}}"#)), "upsert: expected an array, got an object");
+    assert_eq!(err(r#"["t-mary"]"#), "expected a changes object, got an array");
+    // A token in `upsert` is read as in a state's `tokens`, with `upsert[i]` for `tokens[i]`.
+    let mut token = t_new();
+    token["kind"] = json!("repo_token");
+    let e = err(&json!({"issued_at": "2026-11-22T10:01:00Z", "upsert": [token]}).to_string());
+    assert!(
+        e.starts_with(r#"upsert[0].kind: unknown variant "repo_token", expected one of `repository_access_token`"#),
+        "{e}"
+    );
+    let mut token = t_new();
+    token["allowed_ips"] = json!(["10.0.0.0/8", "nope"]);
+    assert_eq!(
+        err(&json!({"issued_at": "2026-11-22T10:01:00Z", "upsert": [token]}).to_string()),
+        r#"upsert[0].allowed_ips[1]: expected a CIDR block like "203.0.113.0/24", got "nope""#
+    );
+    // The policy keys, as in a state or a policy change.
+    assert_eq!(
+        err(&format!(r#"{{{at}, "policies": [{{"name": "p", "ip_allowlist": ["nope"]}}]}}"#)),
+        r#"policies[0].ip_allowlist[0]: expected a CIDR block like "203.0.113.0/24", got "nope""#
+    );
+    assert_eq!(
+        err(&format!(r#"{{{at}, "network": {{"trusted_proxies": [1]}}}}"#)),
+        "network.trusted_proxies[0]: expected a CIDR block, got number `1`"
+    );
+    assert!(
+        err(&format!(r#"{{{at}, "unknown_route": "allow"}}"#)).starts_with(r#"unknown_route: unknown variant "allow""#)
+    );
+    assert_eq!(
+        err(&format!(r#"{{{at}, "policies": [{{"name": "p", "max_token_lifetime_days": 0}}]}}"#)),
+        "policies[0].max_token_lifetime_days: expected a whole number of days from 1 to 365, got 0"
+    );
+    // A key twice, in the document or in a token.
+    assert_eq!(
+        err(&format!(r#"{{{at}, "remove": [], "remove": []}}"#)),
+        "remove: duplicate field `remove`: each key once"
+    );
+    // A pasted secret where an id goes: refused, and named by its length only.
+    let secret = scopegate::mint_from_seed(scopegate::TokenKind::ApiToken, &[3; 32]).token;
+    for changes in [
+        format!(r#"{{{at}, "revoke": ["{secret}"]}}"#),
+        format!(r#"{{{at}, "revoke": [{{"id": "{secret}"}}]}}"#),
+        format!(r#"{{{at}, "remove": ["{secret}"]}}"#),
+    ] {
+        let e = err(&changes);
+        assert!(e.contains("this looks like a token secret (53 characters"), "{e}");
+        assert!(!e.contains(&secret), "{e}");
+    }
+}
+
+#[test]
 fn a_default_policy_alone_keeps_the_listed_policies() {
     let base = build(&small_state());
     let alone =

@@ -74,6 +74,10 @@ fn small_state_round_trips_and_reports_info() {
     assert_eq!(inspected.tokens, 4);
     assert_eq!(inspected.key_id, public_key(1).key_id().to_string());
     assert_eq!(inspected.bytes, bytes.len());
+    // Expired from `expires_at` on, as loading judges it.
+    assert!(!inspected.expired_at(issued()));
+    assert!(!inspected.expired_at(issued().plus(TTL as i64 - 1)));
+    assert!(inspected.expired_at(issued().plus(TTL as i64)));
     let s = &inspected.sections;
     let sum = s.header
         + s.meta

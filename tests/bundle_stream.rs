@@ -215,3 +215,96 @@ fn an_empty_token_list_builds_the_empty_bundle() {
     assert_eq!(stream(&state.to_string(), &[]).unwrap(), want);
     assert_eq!(stream(&state.to_string(), &[b"\n\n"]).unwrap(), want);
 }
+
+/// A minted token: only `secret` may hold one.
+const MINTED: &str = r#""sga_0El6XFXwsUFD8J2vGxsaboW7rZYnQRBP5d9erwRwd291Kwdui""#;
+
+/// Each token field: good values, values of the wrong type or shape, `null`, a secret.
+const FIELDS: &[(&str, &[&str])] = &[
+    ("id", &[r#""t-1""#, r#""t-\u00fc\"x""#, r#""""#, "7", "null", MINTED]),
+    ("kind", &[r#""org_api_key""#, r#""api_token""#, r#""repository_access_token""#, r#""nope""#, "[]", "null"]),
+    ("label", &[r#""laptop""#, r#""caf\u00e9 \\ \"q\"""#, "1", "null", MINTED]),
+    ("secret", &[r#""s-1""#, r#""""#, "{}", "null", MINTED]),
+    ("secret_sha256", &[r#""0b8b6f4c1b5a2f3e5e7e8c2d1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a""#, r#""abc""#, "null"]),
+    ("principal", &[r#""u-mary""#, r#""sa-ci""#, r#""u-nobody""#, "false", "null", MINTED]),
+    ("resource", &[r#""acme""#, r#""acme/web""#, r#""acme/nope""#, "null", MINTED]),
+    (
+        "scopes",
+        &[
+            r#"["repository"]"#,
+            r#"["pullrequest", "repository", "pullrequest"]"#,
+            r#"["nope"]"#,
+            "[null]",
+            r#""repository""#,
+            "[]",
+            "null",
+        ],
+    ),
+    ("access", &[r#""read_only""#, r#""write""#, "null"]),
+    ("created_at", &[r#""2026-11-01T00:00:00Z""#, r#""2026-11-01T00:00:00.5+02:00""#, r#""tomorrow""#, "1", "null"]),
+    ("expires_at", &[r#""2026-12-01T00:00:00Z""#, r#""2026-10-01T00:00:00Z""#, r#""2026-13-01T00:00:00Z""#, "null"]),
+    ("created_by", &[r#""u-mary""#, "[]", "null", MINTED]),
+    ("allowed_ips", &[r#"["203.0.113.0/24", "2001:db8::1"]"#, r#"["nope"]"#, r#""10.0.0.0/8""#, "null"]),
+    ("revoked_at", &[r#""2026-11-20T00:00:00Z""#, r#""yesterday""#, "null"]),
+    ("expires_on", &[r#""x""#]),
+];
+
+/// A token object of random fields, sometimes one given twice.
+fn token_object() -> impl Strategy<Value = String> {
+    let fields: Vec<_> = FIELDS
+        .iter()
+        .map(|(name, values)| {
+            let present = if *name == "expires_on" { 0.05 } else { 0.6 };
+            proptest::option::weighted(present, proptest::sample::select(values.to_vec())).prop_map(move |v| (*name, v))
+        })
+        .collect();
+    (fields, proptest::option::weighted(0.05, any::<prop::sample::Index>())).prop_map(|(fields, twice)| {
+        let mut parts: Vec<String> =
+            fields.iter().filter_map(|(name, v)| v.map(|v| format!(r#""{name}": {v}"#))).collect();
+        if let (Some(which), false) = (twice, parts.is_empty()) {
+            let again = parts[which.index(parts.len())].clone();
+            parts.push(again);
+        }
+        format!("{{{}}}", parts.join(", "))
+    })
+}
+
+/// What a token's place adds in front of an error (`tokens[0]`, `tokens.ndjson:1`,
+/// `upsert[0]`), taken off: `expires_at: expected ...`, or the message alone.
+fn inside(error: &str, place: &str) -> String {
+    let rest = error.strip_prefix(place).unwrap_or_else(|| panic!("{error:?} is not at {place}"));
+    rest.strip_prefix(": ").or_else(|| rest.strip_prefix('.')).unwrap_or_else(|| panic!("{error:?}")).to_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// One reader for a token object wherever it comes from: an entry of a state's `tokens`, a
+    /// line of an NDJSON list and an `upsert` of a changes document give the same records or
+    /// the same error, at the same place inside the object.
+    #[test]
+    fn every_token_path_reads_alike(token in token_object()) {
+        let (head, _) = split(&small_state());
+        let whole = format!("{},\"tokens\":[{token}]}}", head.strip_suffix('}').unwrap());
+        let from_state = scopegate::CompiledState::from_json(&whole)
+            .map(|state| scopegate::build_bundle(&state, &private_key(1), TTL).unwrap())
+            .map_err(|e| inside(&e.to_string(), "tokens[0]"));
+        let from_ndjson = stream(&head, &[token.as_bytes()]).map_err(|e| inside(&e.to_string(), "tokens.ndjson:1"));
+        prop_assert_eq!(&from_ndjson, &from_state, "{}", token);
+
+        let base = build(&serde_json::from_str(&head).unwrap());
+        let changes = format!(r#"{{"issued_at": "{ISSUED}", "upsert": [{token}]}}"#);
+        let from_changes = scopegate::build_delta_from_changes(&base, &changes, &private_key(1), TTL)
+            .map_err(|e| inside(&e.to_string(), "upsert[0]"));
+        match (&from_changes, &from_state) {
+            (Ok(delta), Ok(bundle)) => {
+                let mut applied = load(&base);
+                applied.apply_delta(delta, now()).unwrap();
+                let records = |e: &scopegate::Engine| e.snapshot().tokens.records().collect::<Vec<_>>();
+                prop_assert_eq!(records(&applied), records(&load(bundle)), "{}", token);
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b, "{}", token),
+            (a, b) => prop_assert!(false, "{}: changes {:?}, state {:?}", token, a.as_ref().err(), b.as_ref().err()),
+        }
+    }
+}

@@ -1,8 +1,10 @@
 //! The golden corpus (`tests/cases/*.json`): state + request -> expected effect and reason.
 //!
 //! Every case of every file runs; all mismatches are reported together, with file and case
-//! names, before the test fails. `tests/js/corpus.test.mjs` runs the same files through the
-//! built npm package, so the native and WebAssembly paths must agree.
+//! names, before the test fails. Each case runs twice: on the unsigned engine of its state, and
+//! on a signed bundle built from that state and loaded back, which must decide exactly alike (so
+//! the state path and the bundle path cannot drift). `tests/js/corpus.test.mjs` runs the same
+//! files through the built npm package, so the native and WebAssembly paths must agree.
 //!
 //! Set `SCOPEGATE_CORPUS=<substring>` to run only the files or cases whose name contains it
 //! (the coverage checks are skipped then).
@@ -27,7 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use scopegate::{Decision, Effect, Engine, Reason, Request, Timestamp, TokenSpec};
+use scopegate::{
+    build_bundle, CompiledState, Decision, Effect, Engine, PrivateKey, Reason, Request, Timestamp, TokenSpec,
+};
 use serde::Deserialize;
 
 /// The corpus must stay at least this large (issue 3).
@@ -198,15 +202,44 @@ fn lint(expect: &Expect) -> Vec<String> {
 
 struct Outcome {
     cases: usize,
+    /// Cases also decided on a signed bundle.
+    signed: usize,
     failures: Vec<String>,
     reasons: BTreeSet<String>,
     /// kind -> effects seen in decisions about a token of that kind.
     kinds: BTreeMap<String, BTreeSet<&'static str>>,
 }
 
-fn engine_for(state: &serde_json::Value) -> Result<Engine, String> {
+/// What a signed bundle of a case's state is valid for: longer than any case's `now` is after
+/// its state's `issued_at` (at most hours).
+const SIGNED_TTL: u64 = 30 * 86_400;
+
+/// The engines a case runs on: the state's own, and a signed bundle of it loaded back.
+struct Engines {
+    unsigned: Engine,
+    signed: Engine,
+}
+
+fn engine_for(state: &serde_json::Value) -> Result<Engines, String> {
     let json = serde_json::to_string(state).map_err(|e| e.to_string())?;
-    Engine::from_state_json(&json).map_err(|e| format!("the state does not load: {e}"))
+    let unsigned = Engine::from_state_json(&json).map_err(|e| format!("the state does not load: {e}"))?;
+    let compiled = CompiledState::from_json(&json).map_err(|e| e.to_string())?;
+    let issued_at = compiled.meta.issued_at;
+    let key = PrivateKey::from_bytes(&[7; 32]);
+    let bytes = build_bundle(&compiled, &key, SIGNED_TTL).map_err(|e| format!("the state does not build: {e}"))?;
+    let signed = Engine::load(&bytes, &[key.public_key()], issued_at)
+        .map_err(|e| format!("the state's signed bundle does not load: {e}"))?;
+    Ok(Engines { unsigned, signed })
+}
+
+/// The case's question, asked of one engine.
+fn ask(case: &Case, engine: &Engine, now: Timestamp) -> Result<Decision, String> {
+    match (&case.request, &case.create, &case.revoke) {
+        (Some(request), None, None) => Ok(engine.check(request, now)),
+        (None, Some(q), None) => engine.can_create_token(&q.actor, &q.spec, now).map_err(|e| format!("create: {e}")),
+        (None, None, Some(q)) => engine.can_revoke_token(&q.actor, &q.token, now).map_err(|e| format!("revoke: {e}")),
+        _ => Err("expected exactly one of `request`, `create`, `revoke`".to_owned()),
+    }
 }
 
 fn run_file(path: &Path, filter: Option<&str>, out: &mut Outcome) {
@@ -244,7 +277,7 @@ fn run_file(path: &Path, filter: Option<&str>, out: &mut Outcome) {
             continue;
         };
         let own;
-        let engine = match &case.state {
+        let engines = match &case.state {
             Some(state) => match engine_for(state) {
                 Ok(e) => {
                     own = e;
@@ -260,28 +293,34 @@ fn run_file(path: &Path, filter: Option<&str>, out: &mut Outcome) {
                 Err(_) => continue,
             },
         };
-        let question = match (&case.request, &case.create, &case.revoke) {
-            (Some(request), None, None) => Ok(engine.check(request, now)),
-            (None, Some(q), None) => {
-                engine.can_create_token(&q.actor, &q.spec, now).map_err(|e| format!("create: {e}"))
-            }
-            (None, None, Some(q)) => {
-                engine.can_revoke_token(&q.actor, &q.token, now).map_err(|e| format!("revoke: {e}"))
-            }
-            _ => Err("expected exactly one of `request`, `create`, `revoke`".to_owned()),
-        };
-        let decision = match question {
+        let engine = &engines.unsigned;
+        let decision = match ask(case, engine, now) {
             Ok(d) => d,
             Err(e) => {
                 out.failures.push(format!("{label}: {e}"));
                 continue;
             }
         };
+        out.signed += 1;
+        match ask(case, &engines.signed, now) {
+            Ok(signed) if signed == decision => {}
+            Ok(signed) => out.failures.push(format!(
+                "{label}: the signed bundle decides {} ({}), the state {} ({})",
+                signed.reason.code(),
+                signed.message,
+                decision.reason.code(),
+                decision.message
+            )),
+            Err(e) => out.failures.push(format!("{label}: on the signed bundle: {e}")),
+        }
         let mut diffs = compare(&case.expect, &decision);
         if let Some(request) = &case.request {
             let explained = engine.explain(request, now);
             if explained.decision != decision {
                 diffs.push("explain() decides differently from check()".into());
+            }
+            if engines.signed.explain(request, now).decision != decision {
+                diffs.push("explain() on the signed bundle decides differently from check()".into());
             }
             if explained.steps.last().map(|s| s.step) != Some("decision") {
                 diffs.push("explain() steps do not end in a `decision` step".into());
@@ -309,7 +348,8 @@ fn golden_corpus() {
     files.sort();
     assert!(!files.is_empty(), "no corpus files in {}", cases_dir().display());
 
-    let mut out = Outcome { cases: 0, failures: Vec::new(), reasons: BTreeSet::new(), kinds: BTreeMap::new() };
+    let mut out =
+        Outcome { cases: 0, signed: 0, failures: Vec::new(), reasons: BTreeSet::new(), kinds: BTreeMap::new() };
     for path in &files {
         run_file(path, filter.as_deref(), &mut out);
     }
@@ -317,6 +357,9 @@ fn golden_corpus() {
     if filter.is_none() {
         if out.cases < MIN_CASES {
             out.failures.push(format!("the corpus has {} cases, fewer than {MIN_CASES}", out.cases));
+        }
+        if out.signed != out.cases {
+            out.failures.push(format!("{} of {} cases ran on a signed bundle", out.signed, out.cases));
         }
         for reason in Reason::ALL {
             if !NOT_IN_CORPUS.contains(&reason) && !out.reasons.contains(reason.code()) {
@@ -340,5 +383,42 @@ fn golden_corpus() {
         out.cases,
         out.failures.join("\n  ")
     );
-    eprintln!("corpus: {} cases in {} files passed", out.cases, files.len());
+    eprintln!(
+        "corpus: {} cases in {} files passed, {} of them on a signed bundle too",
+        out.cases,
+        files.len(),
+        out.signed
+    );
+}
+
+/// The quoted strings of `text` from `start` to the first `end` after it.
+fn quoted_between(text: &str, start: &str, end: &str) -> Vec<String> {
+    let (_, body) = text.split_once(start).unwrap_or_else(|| panic!("no `{start}`"));
+    let (body, _) = body.split_once(end).unwrap_or_else(|| panic!("no `{end}` after `{start}`"));
+    // Comments may quote too (`/** ... */`): only the lines' code.
+    let code: String = body
+        .lines()
+        .map(|l| l.split_once("/*").or_else(|| l.split_once("//")).map_or(l, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split('"').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+/// The package's `REASONS` and `TOKEN_KINDS` (what the Node corpus runner checks against) and
+/// its `.d.ts` unions are the engine's lists, in the engine's order.
+#[test]
+fn the_packages_reasons_and_kinds_are_the_engines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let api = std::fs::read_to_string(root.join("js/api.js")).unwrap();
+    let types = std::fs::read_to_string(root.join("js/scopegate.d.ts")).unwrap();
+    let reasons: Vec<String> = Reason::ALL.iter().map(|r| r.code().to_owned()).collect();
+    let kinds: Vec<String> = scopegate::TokenKind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
+    assert_eq!(quoted_between(&api, "export const REASONS = Object.freeze([", "]);"), reasons, "js/api.js REASONS");
+    assert_eq!(
+        quoted_between(&api, "export const TOKEN_KINDS = Object.freeze([", "]);"),
+        kinds,
+        "js/api.js TOKEN_KINDS"
+    );
+    assert_eq!(quoted_between(&types, "export type Reason =", ";"), reasons, "js/scopegate.d.ts Reason");
+    assert_eq!(quoted_between(&types, "export type TokenKind =", ";"), kinds, "js/scopegate.d.ts TokenKind");
 }

@@ -184,3 +184,104 @@ fn usernames_name_one_principal() {
         CompiledState::from_json(&state(r#"{"id": "u-1", "kind": "user", "email": "ann", "username": "ann"}"#)).is_ok()
     );
 }
+
+/// A state with `profile` as given (JSON text).
+fn with_profile(profile: &str) -> String {
+    format!(r#"{{"issued_at": "2026-11-22T10:00:00Z", "profile": {profile}}}"#)
+}
+
+const TINY: &str = r#"{"name": "tiny", "base_path": "/2.0", "scopes": [{"name": "repository", "level": "read"}, {"name": "repository:write", "implies": ["repository"]}], "routes": [{"method": "GET", "path": "/2.0/repositories/{workspace}/{repo_slug}", "any_of": [["repository"]]}]}"#;
+
+#[test]
+fn an_inline_profile_is_read_with_its_paths() {
+    assert!(CompiledState::from_json(&with_profile(TINY)).is_ok());
+    let bad = |from: &str, to: &str| {
+        assert!(TINY.contains(from), "{from}");
+        err(&with_profile(&TINY.replacen(from, to, 1)))
+    };
+    // What a value is: the reader's paths, through the profile.
+    assert_eq!(
+        bad(r#""any_of": [["repository"]]"#, r#""any_of": [["repository", 5]]"#),
+        "profile.routes[0].any_of[0][1]: expected a scope name, got number `5`"
+    );
+    assert_eq!(
+        bad(r#""level": "read""#, r#""level": "owner""#),
+        r#"profile.scopes[0].level: unknown variant "owner", expected one of `read`, `write`, `admin`"#
+    );
+    assert_eq!(bad(r#""name": "tiny", "#, ""), "profile: missing field `name`");
+    assert_eq!(bad(r#""method": "GET", "#, ""), "profile.routes[0]: missing field `method`");
+    assert!(
+        bad(r#""base_path""#, r#""base_paht""#).starts_with(
+            "profile.base_paht: unknown field `base_paht`, expected one of `name`, `base_path`, `scopes`, `routes`"
+        ),
+        "a typo is reported, not ignored"
+    );
+    assert_eq!(
+        bad(r#""implies": ["repository"]"#, r#""implies": "repository""#),
+        r#"profile.scopes[1].implies: expected an array, got string "repository""#
+    );
+    assert_eq!(
+        err(&with_profile("7")),
+        "profile: expected a built-in profile's name or a profile object, got number `7`"
+    );
+    // What values mean together: the profile compiler's paths, under `profile`.
+    assert_eq!(
+        bad(r#""implies": ["repository"]"#, r#""implies": ["repo"]"#),
+        "profile.scopes[1].implies[0]: unknown scope `repo`"
+    );
+    assert_eq!(
+        bad(r#"[["repository"]]"#, r#"[["pipeline"]]"#),
+        "profile.routes[0].any_of[0][0]: scope `pipeline` is not in the catalogue"
+    );
+    assert_eq!(
+        err(&with_profile(r#""gitlab""#)),
+        r#"profile: unknown built-in profile "gitlab" (expected "bitbucket-cloud" or a profile object)"#
+    );
+}
+
+#[test]
+fn secrets_in_an_inline_profile_are_refused_and_never_echoed() {
+    for secret in secrets() {
+        let n = secret.chars().count();
+        let e = err(&with_profile(&TINY.replacen(r#""name": "tiny""#, &format!(r#""name": "{secret}""#), 1)));
+        assert_eq!(e, format!("profile.name: this looks like a token secret ({n} characters with a token prefix); a secret goes only in `secret`, or as its SHA-256 in `secret_sha256`"));
+        let e = err(&with_profile(&TINY.replacen(r#""base_path""#, &format!(r#""{secret}""#), 1)));
+        assert!(e.starts_with(&format!("profile: unknown field <{n} characters, not shown")), "{e}");
+        assert!(!e.contains(&secret), "{e}");
+    }
+    // The compiler's own messages are redacted too: a long scope name is named by its length.
+    let long = "x".repeat(40);
+    let e = err(&with_profile(&TINY.replacen(r#"["repository"]]"#, &format!(r#"["{long}"]]"#), 1)));
+    assert_eq!(
+        e,
+        "profile.routes[0].any_of[0][0]: scope <40 characters, not shown: it could be a secret> is not in the catalogue"
+    );
+}
+
+#[test]
+fn a_key_given_twice_is_refused() {
+    let e = err(r#"{"issued_at": "2026-11-22T10:00:00Z", "issued_at": "2026-11-23T10:00:00Z"}"#);
+    assert_eq!(e, "issued_at: duplicate field `issued_at`: each key once");
+    let e = err(&with_tokens(&GOOD.replace(r#""id": "t-0""#, r#""id": "t-0", "id": "t-1""#)));
+    assert_eq!(e, "tokens[0].id: duplicate field `id`: each key once");
+}
+
+#[test]
+fn a_policy_change_is_read_by_the_same_reader() {
+    let meta = CompiledState::from_json(&with_tokens(GOOD)).unwrap().meta;
+    let err = |change: &str| scopegate::state::apply_policy_change(change, &meta).unwrap_err().to_string();
+    assert_eq!(
+        err(r#"{"default_policy": {"ip_allowlist": ["10.0.0.0/8", 5]}}"#),
+        "default_policy.ip_allowlist[1]: expected a CIDR block, got number `5`"
+    );
+    assert_eq!(
+        err(r#"{"network": {"trusted_proxies": ["nope"]}}"#),
+        r#"network.trusted_proxies[0]: expected a CIDR block like "203.0.113.0/24", got "nope""#
+    );
+    assert_eq!(
+        err(r#"{"token_permissions": {"use": "*"}}"#),
+        r#"token_permissions.use: expected an array, got string "*""#
+    );
+    assert!(err(r#"{"tokens": []}"#).starts_with("tokens: unknown field `tokens`, expected one of `policies`"));
+    assert_eq!(err("[]"), "expected an object, got an array");
+}

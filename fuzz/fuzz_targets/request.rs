@@ -25,9 +25,6 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
 });
 
-const STATE: &str = r#"{"issued_at": "2026-11-22T10:00:00Z",
-  "resources": {"workspaces": [{"slug": "acme"}], "repositories": [{"workspace": "acme", "slug": "web", "public": true}]},
-  "principals": [{"id": "u-1", "kind": "user", "email": "u@acme.test", "permissions": [{"resource": "acme", "level": "write"}]}],
-  "tokens": [{"id": "t-0", "kind": "api_token", "secret": "secret-0", "principal": "u-1", "scopes": ["repository:write"], "created_at": "2026-11-01T00:00:00Z"}],
-  "policies": [{"name": "p", "members": {"principals": ["u-1"]}, "ip_allowlist": ["203.0.113.0/24", "2001:db8::/32"]}],
-  "network": {"trusted_proxies": ["10.0.0.0/8"], "client_ip_header": "forwarded"}}"#;
+/// The state every request is judged against (also read by tests/bundle_fuzz_corpus.rs, which
+/// checks that each seed reaches what its name says).
+const STATE: &str = include_str!("../request_state.json");

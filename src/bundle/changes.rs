@@ -1,46 +1,22 @@
-//! Deltas from a *changes* document instead of a whole new state: revocations, removals,
-//! upserts and a policy change, applied to the base bundle's own records and meta, then
-//! diffed by [`build_delta`] like any new state (so both forms give the same bytes for the
-//! same end state).
-//!
-//! ```json
-//! {"issued_at": "2026-11-22T11:00:00Z",
-//!  "revoke": [{"id": "t-1", "at": "2026-11-22T10:55:00Z"}, "t-3"],
-//!  "remove": ["t-2"],
-//!  "upsert": [{"id": "t-9", "kind": "api_token", "secret_sha256": "...", "principal": "u-mary"}],
-//!  "policies": [], "default_policy": {}, "network": {}, "token_permissions": {}, "unknown_route": "deny"}
-//! ```
+//! Deltas from a *changes* document (read by `read::changes`) instead of a whole new state:
+//! revocations, removals, upserts and a policy change, applied to the base bundle's own records
+//! and meta, then diffed by [`build_delta`] like any new state (so both forms give the same
+//! bytes for the same end state).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
-use serde_json::{Map, Value};
 
 use crate::bundle::build::decode_profile;
 use crate::bundle::build::{build_delta, decode_meta};
 use crate::bundle::format::{check_layout, read_header, BundleKind, Prefix, TableLayout};
 use crate::bundle::keys::PrivateKey;
 use crate::bundle::tokens::{prefix_of, BundleTokens, PrefixTokens};
-use crate::error::{may_quote, quoted, ticked, BundleError, Error};
+use crate::error::{quoted, BundleError, Error};
 use crate::profile::Profile;
+use crate::read;
 use crate::snapshot::{Meta, Snapshot, TokenSource};
-use crate::state::{apply_policy_change, compile_token_json, value_kind as kind, CompiledState};
-use crate::time::Timestamp;
+use crate::state::{apply_policy_doc, compile_token, CompiledState, Place, ResourceCache};
 use crate::token::TokenRecord;
-
-/// The keys of a changes document that are a policy change (`apply_policy_change`).
-const POLICY_KEYS: [&str; 5] = ["policies", "default_policy", "network", "token_permissions", "unknown_route"];
-const KEYS: [&str; 9] = [
-    "issued_at",
-    "revoke",
-    "remove",
-    "upsert",
-    "policies",
-    "default_policy",
-    "network",
-    "token_permissions",
-    "unknown_route",
-];
 
 /// Builds a signed delta on `base_bundle` from a changes document: `revoke` (token ids, or
 /// `{"id", "at"}` objects; `at` defaults to `issued_at`; an earlier revocation is kept), `remove`
@@ -119,20 +95,8 @@ fn apply(
     let by_id: HashMap<String, usize> =
         slots.iter().enumerate().filter_map(|(i, t)| t.as_ref().map(|t| (t.id.clone(), i))).collect();
 
-    let value: Value =
-        serde_json::from_str(changes_json).map_err(|e| Error::state("", format!("not valid JSON: {e}")))?;
-    let Value::Object(doc) = &value else {
-        return Err(Error::state("", format!("expected a changes object, got {}", kind(&value))));
-    };
-    if let Some(key) = doc.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        let names: Vec<String> = KEYS.iter().map(|n| format!("`{n}`")).collect();
-        let path = if may_quote(key) { key.clone() } else { String::new() };
-        return Err(Error::state(path, format!("unknown field {}, expected one of {}", ticked(key), names.join(", "))));
-    }
-    let issued_at = match doc.get("issued_at") {
-        None | Some(Value::Null) => return Err(Error::state("", "missing field `issued_at`")),
-        Some(v) => time("issued_at", v)?,
-    };
+    let doc = read::changes(changes_json)?;
+    let issued_at = doc.issued_at;
     if issued_at < base_meta.issued_at {
         return Err(Error::state(
             "issued_at",
@@ -156,53 +120,19 @@ fn apply(
         by_id.get(id).copied().ok_or_else(|| Error::state(path, format!("unknown token {}", quoted(id))))
     };
 
-    for (i, item) in array(doc, "revoke")?.iter().enumerate() {
-        let (id, at, id_path) = match item {
-            Value::String(id) => (id.as_str(), issued_at, format!("revoke[{i}]")),
-            Value::Object(o) => {
-                if let Some(key) = o.keys().find(|k| k.as_str() != "id" && k.as_str() != "at") {
-                    let path = if may_quote(key) { format!("revoke[{i}].{key}") } else { format!("revoke[{i}]") };
-                    return Err(Error::state(
-                        path,
-                        format!("unknown field {}, expected one of `id`, `at`", ticked(key)),
-                    ));
-                }
-                let id = match o.get("id") {
-                    Some(Value::String(id)) => id.as_str(),
-                    Some(v) => {
-                        return Err(Error::state(
-                            format!("revoke[{i}].id"),
-                            format!("expected a token id, got {}", kind(v)),
-                        ))
-                    }
-                    None => return Err(Error::state(format!("revoke[{i}]"), "missing field `id`")),
-                };
-                let at = match o.get("at") {
-                    None | Some(Value::Null) => issued_at,
-                    Some(v) => time(&format!("revoke[{i}].at"), v)?,
-                };
-                (id, at, format!("revoke[{i}].id"))
-            }
-            v => {
-                return Err(Error::state(
-                    format!("revoke[{i}]"),
-                    format!("expected a token id or {{\"id\", \"at\"}}, got {}", kind(v)),
-                ))
-            }
-        };
-        let slot = base_slot(id, &id_path)?;
-        claim(id, id_path)?;
+    for (i, revocation) in doc.revoke.iter().enumerate() {
+        let id_path = if revocation.object { format!("revoke[{i}].id") } else { format!("revoke[{i}]") };
+        let slot = base_slot(&revocation.id, &id_path)?;
+        claim(&revocation.id, id_path)?;
+        let at = revocation.at.unwrap_or(issued_at);
         if let Some(Some(t)) = slots.get_mut(slot) {
             // An earlier revocation stands: revoking again must not un-revoke for a while.
             t.revoked_at = Some(t.revoked_at.map_or(at, |r| r.min(at)));
         }
     }
 
-    for (i, item) in array(doc, "remove")?.iter().enumerate() {
+    for (i, id) in doc.remove.iter().enumerate() {
         let path = format!("remove[{i}]");
-        let Value::String(id) = item else {
-            return Err(Error::state(path, format!("expected a token id, got {}", kind(item))));
-        };
         let slot = base_slot(id, &path)?;
         claim(id, path)?;
         if let Some(s) = slots.get_mut(slot) {
@@ -212,8 +142,9 @@ fn apply(
 
     // Upserts: `(record, index in upsert)`; replaced base tokens leave their slot.
     let mut upserts = Vec::new();
-    for (i, item) in array(doc, "upsert")?.iter().enumerate() {
-        let record = compile_token_json("upsert", i, item, &base_meta.directory, &profile)?;
+    let mut resources = ResourceCache::default();
+    for (i, token) in doc.upsert.into_iter().enumerate() {
+        let record = compile_token(Place::Listed("upsert", i), token, &base_meta.directory, &profile, &mut resources)?;
         claim(&record.id, format!("upsert[{i}].id"))?;
         if let Some(slot) = by_id.get(&record.id).and_then(|&s| slots.get_mut(s)) {
             *slot = None;
@@ -221,7 +152,7 @@ fn apply(
         upserts.push((record, i));
     }
 
-    let meta = policy_change(doc, base_meta)?;
+    let meta = apply_policy_doc(doc.policy, base_meta)?;
     let mut tokens: BTreeMap<Prefix, TokenRecord> =
         slots.into_iter().flatten().map(|t| (prefix_of(&t.digest), t)).collect();
     for (record, i) in upserts {
@@ -235,31 +166,4 @@ fn apply(
         tokens.insert(prefix, record);
     }
     Ok(CompiledState { meta: Meta { issued_at, ..meta }, profile, tokens: tokens.into_values().collect() })
-}
-
-/// The base's meta with the policy change keys of `doc` applied (unchanged when none is given).
-fn policy_change(doc: &Map<String, Value>, base: &Meta) -> Result<Meta, Error> {
-    let change: Map<String, Value> =
-        doc.iter().filter(|(k, _)| POLICY_KEYS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-    if change.is_empty() {
-        return Ok(base.clone());
-    }
-    apply_policy_change(&Value::Object(change).to_string(), base)
-}
-
-/// The array at `key`, empty when absent or null.
-fn array<'a>(doc: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], Error> {
-    match doc.get(key) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(v) => Err(Error::state(key, format!("expected an array, got {}", kind(v)))),
-    }
-}
-
-fn time(path: &str, v: &Value) -> Result<Timestamp, Error> {
-    match v {
-        Value::String(text) => Timestamp::parse(text)
-            .ok_or_else(|| Error::state(path, format!("expected an RFC 3339 time, got {}", quoted(text)))),
-        v => Err(Error::state(path, format!("expected an RFC 3339 time, got {}", kind(v)))),
-    }
 }

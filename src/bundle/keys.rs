@@ -1,5 +1,10 @@
 //! Ed25519 keys for signing bundles: generation, parsing, and the key id a bundle names.
 //!
+//! Keys are written in a typed text form, `scopegate-ed25519-public:<base64url>` and
+//! `scopegate-ed25519-private:<base64url>`, so a public key given where the private key belongs
+//! (or the reverse) is an error instead of a signature nobody can verify. Untyped base64url or
+//! base64 text (what earlier versions wrote, and keys from other tools) is still read.
+//!
 //! NOTE: a private key never appears in an error message or a `Debug` output; parse errors
 //! say what was expected and how many bytes came, nothing more.
 
@@ -29,6 +34,49 @@ const STANDARD_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
+
+/// The type tag of a public key in its typed text form.
+pub const PUBLIC_KEY_PREFIX: &str = "scopegate-ed25519-public:";
+/// The type tag of a private key in its typed text form.
+pub const PRIVATE_KEY_PREFIX: &str = "scopegate-ed25519-private:";
+/// What every typed key starts with.
+const TYPED_PREFIX: &str = "scopegate-";
+/// Longest type tag quoted in an error (a tag is short; anything longer may be a pasted secret).
+const MAX_QUOTED_TAG: usize = 40;
+
+/// Which kind of key a typed text says it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tagged<'a> {
+    Public(&'a str),
+    Private(&'a str),
+    /// No type tag: raw base64url or base64.
+    Untyped(&'a str),
+}
+
+/// Splits a key text into its type tag and its base64 body; an unknown `scopegate-...:` tag is
+/// an error for `what` (`public key`, `private key`). Surrounding whitespace is ignored.
+fn tagged<'a>(text: &'a str, what: &str) -> Result<Tagged<'a>, Error> {
+    let text = text.trim();
+    if let Some(body) = text.strip_prefix(PUBLIC_KEY_PREFIX) {
+        return Ok(Tagged::Public(body));
+    }
+    if let Some(body) = text.strip_prefix(PRIVATE_KEY_PREFIX) {
+        return Ok(Tagged::Private(body));
+    }
+    if text.starts_with(TYPED_PREFIX) {
+        let tag = text.split_once(':').map(|(tag, _)| tag).filter(|tag| {
+            tag.len() <= MAX_QUOTED_TAG
+                && tag.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+        return Err(Error::Key(match tag {
+            Some(tag) => {
+                format!("{what}: unknown key type `{tag}:`, expected `{PUBLIC_KEY_PREFIX}` or `{PRIVATE_KEY_PREFIX}`")
+            }
+            None => format!("{what}: expected `{PUBLIC_KEY_PREFIX}` or `{PRIVATE_KEY_PREFIX}` and base64url"),
+        }));
+    }
+    Ok(Tagged::Untyped(text))
+}
 
 /// The 8-byte id of a public key: the first 8 bytes of SHA-256 of its 32 bytes. A bundle names
 /// the key that signed it by this id, so a verifier holding several keys (rotation) picks one.
@@ -65,21 +113,35 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    /// Reads a key written as base64url (as [`generate_key_pair`] writes it) or standard
-    /// base64, with or without padding; surrounding whitespace is ignored.
+    /// Reads a key in its typed form (`scopegate-ed25519-public:<base64url>`, as
+    /// [`PublicKey::typed`] writes it) or untyped, as base64url (as [`generate_key_pair`] writes
+    /// it) or standard base64, with or without padding; surrounding whitespace is ignored.
     ///
     /// # Errors
-    /// `Error::Key` when the text is not base64, not 32 bytes, or not a curve point.
+    /// `Error::Key` when the text is a typed private key (never quoted), is not base64, not 32
+    /// bytes, or not a curve point.
     ///
     /// # Examples
     /// ```
-    /// use scopegate::{generate_key_pair, PublicKey};
+    /// use scopegate::{generate_key_pair, PrivateKey, PublicKey};
     /// let pair = generate_key_pair().unwrap();
     /// let key = PublicKey::parse(&pair.public_key).unwrap();
     /// assert_eq!(key.to_string(), pair.public_key);
+    /// assert_eq!(PublicKey::parse(&key.typed()).unwrap(), key);
     /// assert!(PublicKey::parse("not a key").is_err());
+    /// let private = PrivateKey::parse(&pair.private_key).unwrap();
+    /// assert!(PublicKey::parse(&private.typed()).is_err());
     /// ```
     pub fn parse(text: &str) -> Result<PublicKey, Error> {
+        let text = match tagged(text, "public key")? {
+            Tagged::Public(body) | Tagged::Untyped(body) => body,
+            Tagged::Private(_) => {
+                return Err(Error::Key(format!(
+                    "public key: got a private key (`{PRIVATE_KEY_PREFIX}`) where the public key is needed: \
+                     give the public key, and keep the private one secret"
+                )))
+            }
+        };
         let bytes = decode_base64(text).ok_or_else(|| {
             Error::Key(format!(
                 "public key: expected 32 bytes as base64url or base64 text, got {} characters that are neither",
@@ -118,6 +180,12 @@ impl PublicKey {
     #[must_use]
     pub fn to_bytes(&self) -> [u8; 32] {
         self.key.to_bytes()
+    }
+
+    /// The typed text form: `scopegate-ed25519-public:` and base64url without padding.
+    #[must_use]
+    pub fn typed(&self) -> String {
+        [PUBLIC_KEY_PREFIX, &self.to_string()].concat()
     }
 
     /// The id a bundle signed by the matching private key carries.
@@ -166,12 +234,32 @@ pub struct PrivateKey {
 }
 
 impl PrivateKey {
-    /// Reads a seed written as base64url (as [`generate_key_pair`] writes it) or standard
-    /// base64, with or without padding.
+    /// Reads a seed in its typed form (`scopegate-ed25519-private:<base64url>`, as
+    /// [`PrivateKey::typed`] writes it) or untyped, as base64url (as [`generate_key_pair`]
+    /// writes it) or standard base64, with or without padding.
     ///
     /// # Errors
-    /// `Error::Key` when the text is not base64 of 32 bytes. The message never quotes the text.
+    /// `Error::Key` when the text is a typed public key (which cannot sign), or is not base64
+    /// of 32 bytes. The message never quotes the text.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::{generate_key_pair, PrivateKey};
+    /// let pair = generate_key_pair().unwrap();
+    /// let key = PrivateKey::parse(&pair.private_key).unwrap();
+    /// assert_eq!(PrivateKey::parse(&key.typed()).unwrap().public_key(), key.public_key());
+    /// let e = PrivateKey::parse(&key.public_key().typed()).unwrap_err().to_string();
+    /// assert!(e.starts_with("private key: got a public key"), "{e}");
+    /// ```
     pub fn parse(text: &str) -> Result<PrivateKey, Error> {
+        let text = match tagged(text, "private key")? {
+            Tagged::Private(body) | Tagged::Untyped(body) => body,
+            Tagged::Public(_) => {
+                return Err(Error::Key(format!(
+                    "private key: got a public key (`{PUBLIC_KEY_PREFIX}`), which cannot sign: give the private key"
+                )))
+            }
+        };
         let mut bytes = decode_base64(text).ok_or_else(|| {
             Error::Key("private key: expected 32 bytes as base64url or base64 text, got text that is neither".into())
         })?;
@@ -202,6 +290,14 @@ impl PrivateKey {
     pub fn public_key(&self) -> PublicKey {
         let key = self.key.verifying_key();
         PublicKey { id: KeyId::of(key.as_bytes()), key }
+    }
+
+    /// The typed text form: `scopegate-ed25519-private:` and base64url without padding of the
+    /// seed. A secret: write it only where the private key belongs (a file of mode 0600, a CI
+    /// secret).
+    #[must_use]
+    pub fn typed(&self) -> String {
+        [PRIVATE_KEY_PREFIX, &URL_NO_PAD.encode(self.key.as_bytes())].concat()
     }
 
     /// The Ed25519 signature of `message` (the same bytes as `SigningKey::sign`), with the
@@ -344,6 +440,38 @@ mod tests {
         let mut identity = [0u8; 32];
         identity[0] = 1;
         assert!(PublicKey::from_bytes(&identity).is_err());
+    }
+
+    #[test]
+    fn typed_keys_round_trip_and_refuse_the_other_kind() {
+        let private = PrivateKey::from_bytes(&[5u8; 32]);
+        let public = private.public_key();
+        assert!(public.typed().starts_with("scopegate-ed25519-public:"));
+        assert!(private.typed().starts_with("scopegate-ed25519-private:"));
+        assert_eq!(PublicKey::parse(&public.typed()).unwrap(), public);
+        assert_eq!(PublicKey::parse(&format!("  {}\n", public.typed())).unwrap(), public);
+        assert_eq!(PrivateKey::parse(&private.typed()).unwrap().public_key(), public);
+        // The wrong kind: an error that names both kinds and never quotes the key.
+        let e = PrivateKey::parse(&public.typed()).unwrap_err().to_string();
+        assert!(e.starts_with("private key: got a public key"), "{e}");
+        let e = PublicKey::parse(&private.typed()).unwrap_err().to_string();
+        assert!(e.starts_with("public key: got a private key"), "{e}");
+        let body = private.typed().split_once(':').unwrap().1.to_owned();
+        assert!(!e.contains(&body), "{e}");
+        // Untyped text is still read, as either kind.
+        assert_eq!(PublicKey::parse(&public.to_string()).unwrap(), public);
+        assert_eq!(PrivateKey::parse(&body).unwrap().public_key(), public);
+    }
+
+    #[test]
+    fn unknown_key_types_are_named_but_never_long_text() {
+        let e = PublicKey::parse("scopegate-rsa-public:AAAA").unwrap_err().to_string();
+        assert_eq!(e, "public key: unknown key type `scopegate-rsa-public:`, expected `scopegate-ed25519-public:` or `scopegate-ed25519-private:`");
+        let secret = format!("scopegate-{}:AAAA", "x".repeat(60));
+        let e = PrivateKey::parse(&secret).unwrap_err().to_string();
+        assert!(!e.contains("xxxx"), "{e}");
+        let e = PrivateKey::parse("scopegate-Secret_Value").unwrap_err().to_string();
+        assert!(!e.contains("Secret_Value"), "{e}");
     }
 
     #[test]

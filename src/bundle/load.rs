@@ -307,6 +307,15 @@ pub struct BundleInfo {
     pub sections: SectionSizes,
 }
 
+impl BundleInfo {
+    /// Whether the bundle is past its `expires_at` at `now` (the rule loading applies: expired
+    /// from `expires_at` on). An unreadable time counts as expired: fail closed.
+    #[must_use]
+    pub fn expired_at(&self, now: Timestamp) -> bool {
+        Timestamp::parse(&self.expires_at).is_none_or(|expires_at| now >= expires_at)
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

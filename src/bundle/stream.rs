@@ -183,7 +183,7 @@ impl BundleBuilder {
         }
         let record = compile_token_text(text, &self.meta.directory, &self.profile, &mut self.resources).map_err(
             |e| match e {
-                Error::State { path, message } => self.error(line, relative(&path), message),
+                Error::State { path, message } => self.error(line, path, message),
                 other => other,
             },
         )?;
@@ -292,13 +292,6 @@ impl BundleBuilder {
             ),
         }
     }
-}
-
-/// A path inside the token object from one `compile_token_text` gives (`[0].expires_at`,
-/// `expires_at`, `[0]`): `expires_at`, or empty for the object as a whole.
-fn relative(path: &str) -> String {
-    let inner = path.strip_prefix("[0]").unwrap_or(path);
-    inner.strip_prefix('.').unwrap_or(inner).to_owned()
 }
 
 /// FNV-1a: a fast, deterministic hash to bring equal ids next to each other.

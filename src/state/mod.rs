@@ -1,23 +1,20 @@
-//! Reading the state JSON (DESIGN.md §3): parse with JSON paths in every error, then resolve
-//! references (resources, principals, scopes) against each other. Nothing is half-built: the
-//! result is a complete `CompiledState` or an error.
+//! Compiling the state JSON (DESIGN.md §3): read by [`crate::read`] (JSON paths in every
+//! error), then references (resources, principals, scopes) resolved against each other. Nothing
+//! is half-built: the result is a complete `CompiledState` or an error.
 
-mod fast;
-mod input;
-mod json;
-
-pub use input::{parse_cidr, parse_digest_hex};
+pub use crate::read::{parse_cidr, parse_digest_hex};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use input::{PolicyDoc, StateDoc, TokenDoc};
-pub(crate) use json::kind as value_kind;
+use crate::read::{
+    self, NetworkDoc, PolicyChangeDoc, PolicyDoc, PrincipalDoc, ProfileSource, StateDoc, TokenDoc, TokenPermissionsDoc,
+};
 
 use crate::directory::{Directory, Level, Principal, PrincipalKind, Project, Repository, ResourceKey};
 use crate::error::{quoted, redact_quotes, Error};
 use crate::policy::{ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS};
-use crate::profile::{Profile, ProfileDoc};
+use crate::profile::Profile;
 use crate::snapshot::{MemoryTokens, Meta, Snapshot};
 use crate::token::{digest_token, parse_prefix, Binding, TokenFormat, TokenKind, TokenRecord};
 
@@ -39,14 +36,7 @@ impl CompiledState {
     /// # Errors
     /// `Error::State` naming the JSON path and what was expected.
     pub fn from_json(json: &str) -> Result<CompiledState, Error> {
-        // NOTE: the fast reader first; a document it gives up on is read again with JSON paths,
-        // so errors always come from the path-tracking reader.
-        if let Some(doc) = fast::state(json) {
-            return compile(doc?);
-        }
-        let value = json::parse(json)?;
-        let root = json::Path::Root;
-        compile(input::state(json::At::root(&value, &root))?)
+        compile(read::state(json)?)
     }
 
     /// An unsigned snapshot of this state.
@@ -73,7 +63,7 @@ fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
     let mut digests: HashMap<[u8; 32], usize> = HashMap::with_capacity(doc.tokens.len());
     let mut resources = ResourceCache::default();
     for (i, t) in doc.tokens.into_iter().enumerate() {
-        let record = compile_token("tokens", i, t, &directory, &profile, &mut resources)?;
+        let record = compile_token(Place::Listed("tokens", i), t, &directory, &profile, &mut resources)?;
         if !ids.insert(record.id.clone()) {
             return Err(Error::state(format!("tokens[{i}].id"), format!("duplicate token id {}", quoted(&record.id))));
         }
@@ -107,7 +97,7 @@ fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
     })
 }
 
-fn compile_network(doc: Option<input::NetworkDoc>) -> Result<Network, Error> {
+fn compile_network(doc: Option<NetworkDoc>) -> Result<Network, Error> {
     let Some(n) = doc else {
         return Ok(Network::default());
     };
@@ -125,7 +115,7 @@ fn compile_network(doc: Option<input::NetworkDoc>) -> Result<Network, Error> {
     })
 }
 
-fn compile_token_permissions(doc: Option<input::TokenPermissionsDoc>) -> TokenPermissions {
+fn compile_token_permissions(doc: Option<TokenPermissionsDoc>) -> TokenPermissions {
     doc.map_or_else(TokenPermissions::default, |t| TokenPermissions {
         use_tokens: t.use_tokens,
         create: t.create,
@@ -140,9 +130,11 @@ fn compile_token_permissions(doc: Option<input::TokenPermissionsDoc>) -> TokenPe
 /// # Errors
 /// `Error::State` with the JSON path of the first problem.
 pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
-    let value = json::parse(json)?;
-    let root = json::Path::Root;
-    let doc = input::policy_change(json::At::root(&value, &root))?;
+    apply_policy_doc(read::policy_change(json)?, current)
+}
+
+/// `current` with a policy change applied (also the policy keys of a changes document).
+pub(crate) fn apply_policy_doc(doc: PolicyChangeDoc, current: &Meta) -> Result<Meta, Error> {
     let mut meta = current.clone();
     // NOTE: each key replaces what it names and nothing else: `default_policy` alone keeps the
     // listed policies, `policies` alone keeps the default policy.
@@ -169,16 +161,18 @@ pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
     Ok(meta)
 }
 
-fn resolve_profile(value: Option<serde_json::Value>) -> Result<Profile, Error> {
-    match value {
+fn resolve_profile(source: Option<ProfileSource>) -> Result<Profile, Error> {
+    match source {
         None => builtin(DEFAULT_PROFILE),
-        Some(serde_json::Value::String(name)) => builtin(&name),
-        Some(value) => {
-            // Foreign messages (serde's, the profile compiler's) may quote input: redacted.
-            let doc: ProfileDoc =
-                serde_json::from_value(value).map_err(|e| Error::state("profile", redact_quotes(&e.to_string())))?;
-            Profile::compile(doc).map_err(|e| Error::state("profile", redact_quotes(&e.to_string())))
-        }
+        Some(ProfileSource::Named(name)) => builtin(&name),
+        Some(ProfileSource::Inline(doc)) => Profile::compile(doc).map_err(|e| match e {
+            // The compiler's paths are inside the profile; its messages may quote input.
+            Error::Profile { path, message } => Error::state(
+                if path.is_empty() { "profile".to_owned() } else { format!("profile.{path}") },
+                redact_quotes(&message),
+            ),
+            other => Error::state("profile", redact_quotes(&other.to_string())),
+        }),
     }
 }
 
@@ -290,7 +284,7 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
 
 /// Basic auth picks the principal by its username, so a username must name one principal:
 /// unique (in any case), not another principal's id or email, and usable as a Basic username.
-fn check_usernames(principals: &[input::PrincipalDoc]) -> Result<(), Error> {
+fn check_usernames(principals: &[PrincipalDoc]) -> Result<(), Error> {
     let mut taken: HashMap<String, usize> = HashMap::new();
     for (i, p) in principals.iter().enumerate() {
         taken.entry(p.id.to_ascii_lowercase()).or_insert(i);
@@ -438,29 +432,29 @@ fn compile_policy(path: &str, name: String, members: Members, p: PolicyDoc) -> R
     })
 }
 
-/// Reads and compiles one token object of a list other than the state's `tokens` (a changes
-/// document's `upsert`), against a directory and profile: the same checks as the state reader,
-/// with `list[i].field` paths.
-///
-/// # Errors
-/// `Error::State` naming the JSON path and what was expected.
-pub(crate) fn compile_token_json(
-    list: &str,
-    i: usize,
-    value: &serde_json::Value,
-    dir: &Directory,
-    profile: &Profile,
-) -> Result<TokenRecord, Error> {
-    let root = json::Path::Root;
-    let key = json::Path::Key(&root, list);
-    let path = json::Path::Index(&key, i);
-    let doc = input::token(json::At::root(value, &path))?;
-    compile_token(list, i, doc, dir, profile, &mut ResourceCache::default())
+/// Where a token object is: `tokens[3]` of a state, `upsert[0]` of a changes document, or on
+/// its own (a line of an NDJSON token list), which makes its error paths relative to it.
+#[derive(Clone, Copy)]
+pub(crate) enum Place<'a> {
+    Listed(&'a str, usize),
+    Alone,
+}
+
+impl Place<'_> {
+    /// The path of the object (`tokens[3]`, empty when alone) or of one of its fields.
+    fn path(self, field: Option<&str>) -> String {
+        match (self, field) {
+            (Place::Listed(list, i), None) => format!("{list}[{i}]"),
+            (Place::Listed(list, i), Some(field)) => format!("{list}[{i}].{field}"),
+            (Place::Alone, None) => String::new(),
+            (Place::Alone, Some(field)) => field.to_owned(),
+        }
+    }
 }
 
 /// Reads and compiles one token object given as JSON text (a line of an NDJSON token list),
-/// with the same checks as an entry of a state's `tokens`. Error paths are relative to the
-/// object: `expires_at`, `scopes[1]`, or `[0]` for the object as a whole.
+/// with the same reader and checks as an entry of a state's `tokens`. Error paths are relative
+/// to the object: `expires_at`, `scopes[1]`, or empty for the object as a whole.
 ///
 /// # Errors
 /// `Error::State` naming the field and what was expected.
@@ -470,13 +464,7 @@ pub(crate) fn compile_token_text(
     profile: &Profile,
     resources: &mut ResourceCache,
 ) -> Result<TokenRecord, Error> {
-    if let Some(doc) = fast::token(text) {
-        return compile_token("", 0, doc, dir, profile, resources);
-    }
-    let value = json::parse(text)?;
-    let root = json::Path::Root;
-    let doc = input::token(json::At::root(&value, &root))?;
-    compile_token("", 0, doc, dir, profile, resources)
+    compile_token(Place::Alone, read::token(text)?, dir, profile, resources)
 }
 
 /// Token resources already resolved, by their text: a million tokens name a few thousand
@@ -500,15 +488,14 @@ impl ResourceCache {
     }
 }
 
-fn compile_token(
-    list: &str,
-    i: usize,
+pub(crate) fn compile_token(
+    place: Place<'_>,
     t: TokenDoc,
     dir: &Directory,
     profile: &Profile,
     resources: &mut ResourceCache,
 ) -> Result<TokenRecord, Error> {
-    let at = |field: &str| format!("{list}[{i}].{field}");
+    let at = |field: &str| place.path(Some(field));
     if t.id.is_empty() {
         return Err(Error::state(at("id"), "expected a non-empty token id"));
     }
@@ -518,15 +505,8 @@ fn compile_token(
             check_secret_format(secret, t.kind).map_err(|m| Error::state(at("secret"), m))?;
             digest_token(secret)
         }
-        (Some(_), Some(_)) => {
-            return Err(Error::state(format!("{list}[{i}]"), "give `secret_sha256` or `secret`, not both"))
-        }
-        _ => {
-            return Err(Error::state(
-                format!("{list}[{i}]"),
-                "missing `secret_sha256` (or `secret`, hashed at build time)",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(Error::state(place.path(None), "give `secret_sha256` or `secret`, not both")),
+        _ => return Err(Error::state(place.path(None), "missing `secret_sha256` (or `secret`, hashed at build time)")),
     };
     let binding = t.kind.binding();
     let principal = match (binding, &t.principal) {
@@ -602,7 +582,7 @@ fn compile_token(
     for (j, s) in t.scopes.iter().enumerate() {
         if !profile.has_scope(s) {
             return Err(Error::state(
-                format!("{list}[{i}].scopes[{j}]"),
+                at(&format!("scopes[{j}]")),
                 format!("unknown scope {} in profile {}", quoted(s), quoted(profile.name())),
             ));
         }

@@ -411,6 +411,41 @@ test("profileFromOpenApi turns a tiny spec into a profile a state can use", () =
   assert.equal(engine.check({ url: "/v1/elsewhere", headers: bearer(reader.token), now }).reason, "route_unknown");
 });
 
+test("a profile from profileFromOpenApi, given back broken, is refused with its path inside the state", () => {
+  const base = { issued_at: fixture.state.issued_at, resources: { workspaces: [{ slug: "acme" }] } };
+  const withProfile = (edit) => {
+    const profile = profileFromOpenApi(TINY_SPEC);
+    edit(profile);
+    return { ...base, profile };
+  };
+  assert.equal(Engine.fromState(withProfile(() => {})).info().profile, "tiny-notes-api");
+  throwsError(() => Engine.fromState(withProfile((p) => { p.routes[1].any_of[0].push(5); })),
+    /^profile\.routes\[1\]\.any_of\[0\]\[1\]: expected a scope name, got number `5`$/);
+  throwsError(() => Engine.fromState(withProfile((p) => { p.scopes[0].level = "owner"; })),
+    /^profile\.scopes\[0\]\.level: unknown variant "owner", expected one of `read`, `write`, `admin`$/);
+  throwsError(() => Engine.fromState(withProfile((p) => { p.scopes[0].implies = ["nope"]; })),
+    /^profile\.scopes\[0\]\.implies\[0\]: unknown scope `nope`$/);
+  throwsError(() => Engine.fromState(withProfile((p) => { p.routes[0].methd = "GET"; })),
+    /^profile\.routes\[0\]\.methd: unknown field `methd`, expected one of `method`, `path`/);
+  throwsError(() => buildBundle(withProfile((p) => { delete p.base_path; }), keys.privateKey), /^profile: missing field `base_path`$/);
+});
+
+test("a changes document is read like a state: its errors name their JSON path", () => {
+  const at = iso(now - 60_000);
+  const token = fixture.state.tokens[0];
+  throwsError(() => buildDelta(bundle, { issued_at: at, revoke: [7] }, keys.privateKey),
+    /^revoke\[0\]: expected a token id or \{"id", "at"\}, got number `7`$/);
+  throwsError(() => buildDelta(bundle, { issued_at: at, revoke: [{ id: token.id, at: "soon" }] }, keys.privateKey),
+    /^revoke\[0\]\.at: expected an RFC 3339 time, got "soon"$/);
+  throwsError(() => buildDelta(bundle, { issued_at: at, upsert: [{ ...token, id: "t-x", created_at: 5 }] }, keys.privateKey),
+    /^upsert\[0\]\.created_at: expected an RFC 3339 time, got number `5`$/);
+  throwsError(() => buildDelta(bundle, { issued_at: at, remove: [token.id], default_policy: { ip_allowlist: ["nope"] } }, keys.privateKey),
+    /^default_policy\.ip_allowlist\[0\]: expected a CIDR block like "203\.0\.113\.0\/24", got "nope"$/);
+  const signed = Engine.load(bundle, { publicKey: keys.publicKey, now });
+  throwsError(() => signed.withChanges({ issued_at: at, upsert: [{ ...token, id: "t-x", kind: "repo_token" }] }),
+    /^upsert\[0\]\.kind: unknown variant "repo_token", expected one of `repository_access_token`/);
+});
+
 test("profileFromOpenApi gives every route a level: granular verbs, else the method class", () => {
   const spec = structuredClone(TINY_SPEC);
   spec.components.securitySchemes.oauth.flows.clientCredentials.scopes["read:notes"] = "";

@@ -16,6 +16,9 @@ const REPO = "/2.0/repositories/acme/web";
 let dir, fixture, statePath, keyPath, pubPath, bundlePath;
 
 const run = (...args) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8" });
+/** Runs the CLI with `input` on stdin and `env` added to the environment. */
+const runWith = ({ input, env }, ...args) =>
+  spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: "utf8", input, env: { ...process.env, ...env } });
 const file = (name) => join(dir, name);
 /** One line on stderr, starting `scopegate: `. */
 const oneLineError = (r) => {
@@ -41,15 +44,43 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("keygen writes a private key only its owner can read, and the public key", () => {
+test("keygen writes typed keys: the private one only its owner can read", () => {
   assert.equal(statSync(keyPath).mode & 0o777, 0o600);
-  assert.match(readFileSync(pubPath, "utf8").trim(), /^[A-Za-z0-9_-]{43}$/);
+  assert.match(readFileSync(keyPath, "utf8").trim(), /^scopegate-ed25519-private:[A-Za-z0-9_-]{43}$/);
+  assert.match(readFileSync(pubPath, "utf8").trim(), /^scopegate-ed25519-public:[A-Za-z0-9_-]{43}$/);
   const r = run("keygen", "--json");
   assert.equal(r.status, 0);
   const pair = JSON.parse(r.stdout);
-  assert.match(pair.privateKey, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(pair.privateKey, /^scopegate-ed25519-private:[A-Za-z0-9_-]{43}$/);
   assert.match(pair.keyId, /^[0-9a-f]{16}$/);
-  assert.match(run("keygen").stdout, /^public key\s+\S+\nprivate key\s+\S+\nkey id\s+[0-9a-f]{16}/);
+  assert.match(run("keygen").stdout, /^public key\s+scopegate-ed25519-public:\S+\nprivate key\s+scopegate-ed25519-private:\S+\nkey id\s+[0-9a-f]{16}/);
+  // The key id is the engine's: what the bundles this key signs carry.
+  const written = JSON.parse(run("keygen", "--out", "other", "--json").stdout);
+  writeFileSync(file("tiny.json"), JSON.stringify({ issued_at: iso(Date.now()) }));
+  assert.equal(run("build", "tiny.json", "--key", "other.key", "--out", "tiny.bin").status, 0);
+  assert.equal(JSON.parse(run("inspect", "tiny.bin", "--public-key", "other.pub", "--json").stdout).keyId, written.keyId);
+});
+
+test("keys of the wrong kind are errors naming the file; untyped keys are still read", () => {
+  const wrongKey = run("build", "state.json", "--key", pubPath, "--out", "x.bin");
+  assert.equal(wrongKey.status, 2);
+  assert.equal(oneLineError(wrongKey), `scopegate: ${pubPath}: private key: got a public key (\`scopegate-ed25519-public:\`), which cannot sign: give the private key`);
+  assert.ok(!existsSync(file("x.bin")));
+  const wrongPublic = run("inspect", "bundle.bin", "--public-key", keyPath);
+  assert.equal(wrongPublic.status, 2);
+  assert.match(oneLineError(wrongPublic), new RegExp(`^scopegate: ${keyPath.replace(/[.]/g, "\\.")}: public key: got a private key`));
+  const privateText = readFileSync(keyPath, "utf8").trim();
+  assert.ok(!wrongPublic.stderr.includes(privateText.split(":")[1]), "the private key is never echoed");
+  // A private key pasted as --public-key text: refused, never echoed.
+  const pasted = run("inspect", "bundle.bin", "--public-key", privateText);
+  assert.equal(pasted.status, 2);
+  assert.ok(!pasted.stderr.includes(privateText.split(":")[1]), pasted.stderr);
+  // Keys written by earlier versions (untyped base64url) still sign and verify.
+  writeFileSync(file("raw.key"), `${privateText.split(":")[1]}\n`);
+  writeFileSync(file("raw.pub"), `${readFileSync(pubPath, "utf8").trim().split(":")[1]}\n`);
+  assert.equal(run("build", "state.json", "--key", "raw.key", "--out", "raw.bin").status, 0);
+  assert.deepEqual(readFileSync(file("raw.bin")), readFileSync(bundlePath));
+  assert.equal(run("inspect", "bundle.bin", "--public-key", "raw.pub").status, 0);
 });
 
 test("mint --json gives a token and its digest; digest agrees", () => {
@@ -58,6 +89,8 @@ test("mint --json gives a token and its digest; digest agrees", () => {
   const { token, sha256 } = JSON.parse(r.stdout);
   assert.match(token, /^sga_/);
   assert.equal(run("digest", token).stdout.trim(), sha256);
+  assert.equal(runWith({ input: `${token}\n` }, "digest", "--token", "-").stdout.trim(), sha256);
+  assert.equal(runWith({ env: { MINTED: token } }, "digest", "--token-env", "MINTED").stdout.trim(), sha256);
   assert.equal(run("mint", "banana").status, 2);
 });
 
@@ -134,9 +167,67 @@ test("on a terminal, a large state gets a progress bar", () => {
   // `script` gives the CLI a pseudo-terminal (util-linux, on every Debian machine).
   const r = spawnSync("script", ["-qec", `${process.execPath} ${CLI} build big.json --key ${keyPath} --out big.bin`, "/dev/null"], { cwd: dir, encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /reading big\.json \[#+-*\]\s+\d+%/);
-  assert.match(r.stdout, /encoding and signing 6,005 tokens/);
+  // One bar over every step, not only the reading: it moves on through parse, encode and sign.
+  const percent = (label) => [...r.stdout.matchAll(new RegExp(`\\[#*-*\\]\\s+(\\d+)%  ${label}`, "g"))].map((m) => Number(m[1]));
+  assert.ok(percent("reading big\\.json").length > 0, r.stdout);
+  const parsing = percent("parsing and checking big\\.json");
+  const signing = percent("encoding and signing 6,005 tokens");
+  assert.ok(parsing.length > 0 && signing.length > 0, r.stdout);
+  assert.ok(Math.min(...parsing) > 0 && Math.min(...signing) > Math.max(...parsing), `${parsing} then ${signing}`);
   assert.match(r.stdout, /wrote big\.bin: bundle, [\d,]+ bytes, 6,005 tokens/);
+});
+
+test("build --tokens: the token list as NDJSON gives the same bytes; a bad line names the file and line", () => {
+  const { tokens, ...rest } = fixture.state;
+  writeFileSync(file("estate.json"), JSON.stringify(rest));
+  writeFileSync(file("tokens.ndjson"), tokens.map((t) => JSON.stringify(t)).join("\n") + "\n");
+  const r = run("build", "estate.json", "--tokens", "tokens.ndjson", "--key", keyPath, "--out", "streamed.bin", "--progress");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^wrote streamed\.bin: bundle, [\d,]+ bytes, 5 tokens/);
+  assert.match(r.stderr, /reading and checking tokens\.ndjson.*: done/);
+  assert.match(r.stderr, /sorting, encoding and signing 5 tokens: done/);
+  // Byte for byte the bundle of the whole state: the two paths cannot drift.
+  assert.deepEqual(readFileSync(file("streamed.bin")), readFileSync(bundlePath));
+
+  const bad = tokens.map((t, i) => JSON.stringify(i === 3 ? { ...t, expires_at: "tomorrow" } : t));
+  writeFileSync(file("bad.ndjson"), bad.join("\n") + "\n");
+  const b = run("build", "estate.json", "--tokens", "bad.ndjson", "--key", keyPath, "--out", "never.bin");
+  assert.equal(b.status, 2);
+  assert.equal(oneLineError(b), 'scopegate: bad.ndjson:4: expires_at: expected an RFC 3339 time, got "tomorrow"');
+  assert.ok(!existsSync(file("never.bin")), "nothing written");
+  assert.match(oneLineError(run("build", "estate.json", "--tokens", "none.ndjson", "--key", keyPath, "--out", "x.bin")), /none\.ndjson: no such file/);
+  assert.match(oneLineError(run("delta", "bundle.bin", "state.json", "--tokens", "tokens.ndjson", "--key", keyPath, "--out", "x.bin")), /--tokens is for `scopegate build`/);
+});
+
+test("the token stays out of argv: --token-env and --token - (stdin)", () => {
+  const args = ["--bundle", "bundle.bin", "--public-key", pubPath, "--json", REPO];
+  const fromEnv = runWith({ env: { SCOPEGATE_TEST_TOKEN: fixture.tokens["web-read"] } }, "check", "--token-env", "SCOPEGATE_TEST_TOKEN", ...args);
+  assert.equal(fromEnv.status, 0, fromEnv.stderr);
+  assert.equal(JSON.parse(fromEnv.stdout).token.id, "web-read");
+  const fromStdin = runWith({ input: `${fixture.tokens["old-ci"]}\n` }, "check", "--token", "-", ...args);
+  assert.equal(fromStdin.status, 1, fromStdin.stderr);
+  assert.equal(JSON.parse(fromStdin.stdout).reason, "token_revoked");
+  const unset = runWith({ env: { SCOPEGATE_TEST_TOKEN: "" } }, "check", "--token-env", "SCOPEGATE_TEST_TOKEN", ...args);
+  assert.equal(unset.status, 2);
+  assert.match(oneLineError(unset), /--token-env SCOPEGATE_TEST_TOKEN: the environment variable `SCOPEGATE_TEST_TOKEN` is not set/);
+  assert.equal(runWith({ input: "" }, "check", "--token", "-", ...args).status, 2);
+  // The help's examples never put a token in argv.
+  const help = run("--help").stdout;
+  assert.ok(help.includes("--token-env TOKEN"), help);
+  for (const line of help.split("\n").filter((l) => /^\s+(TOKEN=\S+ )?scopegate /.test(l))) assert.doesNotMatch(line, /--token (?!-)/, line);
+});
+
+test("--remote-addr must be an IP address", () => {
+  const args = ["check", "--state", "state.json", "--token-env", "T", REPO];
+  const env = { T: fixture.tokens["web-read"] };
+  for (const addr of ["localhost", "203.0.113.300", "1.2.3.4/24", ""]) {
+    const r = runWith({ env }, ...args, "--remote-addr", addr);
+    assert.equal(r.status, 2, addr);
+    assert.match(oneLineError(r), /--remote-addr must be an IP address/);
+  }
+  const ok = runWith({ env }, ...args, "--remote-addr", "2001:db8::1", "--json");
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).clientIp, "2001:db8::1");
 });
 
 test("check over a signed bundle: exit 0 allow, 1 deny, 3 defer", () => {
@@ -309,4 +400,138 @@ test("info, and exit 2 with a one-line message for bad usage or input", () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /exit codes\n\s+0 /);
   assert.equal(run().status, 2);
+});
+
+test("build warns when the bundle it writes is expired or expires within the hour; --strict fails and writes nothing", () => {
+  // The fixture's state was issued an hour ago: --ttl 60 is stale at once, 5400 s leaves 30 minutes.
+  const stale = run("build", "state.json", "--key", keyPath, "--out", "stale.bin", "--ttl", "60");
+  assert.equal(stale.status, 0, stale.stderr);
+  assert.match(oneLineError(stale), /^scopegate: warning: state\.json: the bundle is already expired \(expires_at \S+ = issued_at \S+ \+ --ttl 60 s\)/);
+  assert.ok(existsSync(file("stale.bin")));
+  const soon = run("build", "state.json", "--key", keyPath, "--out", "soon.bin", "--ttl", "5400");
+  assert.equal(soon.status, 0);
+  assert.match(oneLineError(soon), /the bundle expires within the hour/);
+  const strict = run("build", "state.json", "--key", keyPath, "--out", "strict.bin", "--ttl", "5400", "--strict");
+  assert.equal(strict.status, 2);
+  assert.match(oneLineError(strict), /^scopegate: state\.json: the bundle expires within the hour/);
+  assert.ok(!existsSync(file("strict.bin")), "--strict writes nothing");
+  const fine = run("build", "state.json", "--key", keyPath, "--out", "fine.bin", "--strict");
+  assert.equal(fine.status, 0);
+  assert.equal(fine.stderr, "");
+  // --help explains the rule.
+  assert.match(run("--help").stdout, /expires_at = the state's issued_at \+ ttl/);
+});
+
+test("inspect of an expired bundle shows it, says expired: true in --json, and exits 2", () => {
+  const json = run("inspect", "bundle.bin", "--public-key", pubPath, "--now", "2099-01-01T00:00:00Z", "--json");
+  assert.equal(json.status, 2);
+  assert.equal(JSON.parse(json.stdout).expired, true);
+  assert.match(oneLineError(json), /^scopegate: bundle\.bin: bundle expired at /);
+  assert.equal(JSON.parse(run("inspect", "bundle.bin", "--public-key", pubPath, "--json").stdout).expired, false);
+  const human = run("inspect", "bundle.bin", "--public-key", pubPath, "--now", "2099-01-01T00:00:00Z");
+  assert.equal(human.status, 2);
+  assert.match(human.stdout, /expires at\s+\S+ \(EXPIRED/);
+});
+
+test("revoke: a signed delta revoking token ids on the base bundle", () => {
+  const r = run("revoke", "bundle.bin", "web-read", "web-deploy", "--key", keyPath, "--out", "revoke.delta", "--json");
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.kind, "delta");
+  assert.equal(info.tokens, 2);
+  const check = (token) =>
+    JSON.parse(runWith({ env: { T: token } }, "check", "--bundle", "bundle.bin", "--delta", "revoke.delta", "--public-key", pubPath, "--token-env", "T", "--json", REPO).stdout);
+  assert.equal(check(fixture.tokens["web-read"]).reason, "token_revoked");
+  assert.equal(check(fixture.tokens["web-deploy"]).reason, "token_revoked");
+  assert.equal(check(fixture.tokens["mary-readonly"]).reason, "ok");
+  const unknown = run("revoke", "bundle.bin", "nobody", "--key", keyPath, "--out", "nobody.delta");
+  assert.equal(unknown.status, 2);
+  assert.match(oneLineError(unknown), /^scopegate: bundle\.bin: revoke\[0\]: unknown token "nobody"/);
+  assert.ok(!existsSync(file("nobody.delta")));
+  assert.equal(run("revoke", "bundle.bin", "--key", keyPath, "--out", "none.delta").status, 2);
+});
+
+test("preview --at and --horizon: what a lifetime cap breaks as tokens age", () => {
+  // The fixture's tokens are 30 days old: a 60-day cap breaks nothing today, three of them in 31 days.
+  writeFileSync(file("cap.json"), JSON.stringify({ policies: [], default_policy: { ...fixture.state.default_policy, max_token_lifetime_days: 60 } }));
+  const today = run("preview", "cap.json", "--state", "state.json", "--json");
+  assert.equal(today.status, 0, today.stderr);
+  assert.equal(JSON.parse(today.stdout).changedCount, 0);
+  const later = run("preview", "cap.json", "--state", "state.json", "--at", iso(Date.now() + 40 * 86_400_000), "--json");
+  assert.equal(later.status, 1);
+  const report = JSON.parse(later.stdout);
+  assert.deepEqual(report.changed.map((c) => c.id).sort(), ["mary-readonly", "web-deploy", "web-read"]);
+  assert.ok(report.changed.every((c) => c.after === "token_lifetime_exceeds_policy"), later.stdout);
+
+  const horizon = run("preview", "cap.json", "--bundle", "bundle.bin", "--public-key", pubPath, "--horizon", "60");
+  assert.equal(horizon.status, 1, horizon.stderr);
+  assert.match(horizon.stdout, /AS OF\s+CHANGED\s+NEWLY DENIED\s+NEWLY ALLOWED/);
+  const json = JSON.parse(run("preview", "cap.json", "--state", "state.json", "--horizon", "60", "--json").stdout);
+  assert.equal(json.horizon.length, 13);
+  assert.equal(json.horizon[0].newlyDenied, 0);
+  assert.equal(json.horizon.at(-1).newlyDenied, 3);
+  assert.ok(json.horizon.every((h, i) => i === 0 || h.newlyDenied >= json.horizon[i - 1].newlyDenied));
+  assert.equal(run("preview", "cap.json", "--state", "state.json", "--at", "soon").status, 2);
+  assert.equal(run("preview", "cap.json", "--state", "state.json", "--at", iso(Date.now()), "--horizon", "3").status, 2);
+});
+
+test("audit --kind and --limit: the summary first, then the findings selected", () => {
+  const args = ["audit", "--state", "state.json", "--expiring-within", "400"];
+  const all = JSON.parse(run(...args, "--json").stdout);
+  const expiring = all.findings.filter((f) => f.kind === "expiring_soon").length;
+  assert.ok(expiring >= 2, JSON.stringify(all.summary));
+  const human = run(...args, "--kind", "expiring_soon", "--limit", "1");
+  assert.equal(human.status, 1);
+  assert.ok(human.stdout.indexOf("KIND  ") < human.stdout.indexOf("SEVERITY"), human.stdout);
+  const rows = human.stdout.split("\n").filter((l) => /^(info|low|medium|high)\s/.test(l));
+  assert.equal(rows.length, 1, human.stdout);
+  assert.match(human.stdout, new RegExp(`\\(1 of ${expiring} findings of kind expiring_soon listed`));
+  const json = JSON.parse(run(...args, "--kind", "expiring_soon", "--json").stdout);
+  assert.equal(json.matching, expiring);
+  assert.ok(json.findings.every((f) => f.kind === "expiring_soon"));
+  assert.deepEqual(json.summary, all.summary, "the summary counts every finding");
+  const none = run(...args, "--kind", "orphaned");
+  assert.equal(none.status, 0, "no finding of the kinds asked for");
+  assert.match(none.stdout, /no findings of kind orphaned \(kinds with findings: /);
+  assert.equal(run(...args, "--limit", "-1").status, 2);
+});
+
+test("preview takes a change of the default policy alone", () => {
+  writeFileSync(file("default-only.json"), JSON.stringify({ default_policy: { ...fixture.state.default_policy, api_tokens: "block" } }));
+  const r = run("preview", "default-only.json", "--state", "state.json", "--json");
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).changed.map((c) => c.id), ["mary-readonly"]);
+});
+
+test("preview numbers replayed requests from 1, like the admin page", () => {
+  writeFileSync(file("block2.json"), JSON.stringify({ policies: [], default_policy: { api_tokens: "block" } }));
+  writeFileSync(file("replay2.json"), JSON.stringify([{ tokenId: "web-read", url: REPO }, { tokenId: "mary-readonly", url: REPO }]));
+  const r = run("preview", "block2.json", "--state", "state.json", "--replay", "replay2.json");
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^2\s+mary-readonly\s+GET/m);
+});
+
+test("can-create and can-revoke: the engine's token-management decisions, exit 0 or 1", () => {
+  const state = structuredClone(fixture.state);
+  state.token_permissions = { use: ["*"], create: ["developers"], create_write: ["maintainers"], create_for_others: ["admins"] };
+  writeFileSync(file("perms.json"), JSON.stringify(state));
+  const base = ["--state", "perms.json", "--json"];
+  const expires = ["--expires-at", iso(Date.now() + 30 * 86_400_000)];
+  const read = run("can-create", "u-mary", "api_token", "--access", "read_only", ...expires, ...base);
+  assert.equal(read.status, 0, read.stdout + read.stderr);
+  assert.equal(JSON.parse(read.stdout).effect, "allow");
+  const write = run("can-create", "u-mary", "repository_access_token", "--resource", "acme/web", "--scope", "repository:write", ...expires, ...base);
+  assert.equal(write.status, 1, write.stdout);
+  assert.equal(JSON.parse(write.stdout).effect, "deny");
+  assert.equal(run("can-create", "u-mary", ...base).status, 2);
+  const unknownScope = run("can-create", "u-mary", "repository_access_token", "--resource", "acme/web", "--scope", "nope", "--state", "perms.json");
+  assert.equal(unknownScope.status, 2);
+  assert.match(oneLineError(unknownScope), /^scopegate: perms\.json: /);
+
+  const own = run("can-revoke", "u-mary", "mary-readonly", ...base);
+  assert.equal(own.status, 0, own.stdout + own.stderr);
+  assert.equal(JSON.parse(own.stdout).effect, "allow");
+  const human = run("can-revoke", "u-nobody", "mary-readonly", "--state", "perms.json");
+  assert.equal(human.status, 1, human.stdout + human.stderr);
+  assert.match(human.stdout, /^DENY\s+/);
 });

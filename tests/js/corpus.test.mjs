@@ -1,6 +1,9 @@
 // The golden corpus (tests/cases/*.json) through the built npm package (pkg/), in Node: the same
 // files and the same comparisons as the native runner (tests/corpus.rs), so the WebAssembly
-// path and the native path must decide every case alike.
+// path and the native path must decide every case alike. Each case is decided on the unsigned
+// engine of its state and on a signed bundle of that state loaded back (full build, and the
+// edge build for requests), which must agree exactly. The reason codes and token kinds are the
+// package's (`REASONS`, `TOKEN_KINDS`), not a list kept here.
 //
 //   node --test tests/js/corpus.test.mjs        (after the build: see README / scripts/build.sh)
 
@@ -11,23 +14,16 @@ import { fileURLToPath } from "node:url";
 
 const root = new URL("../../", import.meta.url);
 const pkgEntry = new URL("pkg/scopegate.js", root);
+const edgeEntry = new URL("pkg/edge.js", root);
 const casesDir = new URL("tests/cases/", root);
 
 const MIN_CASES = 150;
 // A signed bundle past its expires_at is covered by the bundle tests; internal_error has no
 // state-JSON trigger.
 const NOT_IN_CORPUS = new Set(["bundle_expired", "internal_error"]);
-const REASONS = [
-  "ok", "no_credentials", "malformed_credentials", "bad_token_checksum", "unknown_token", "token_revoked",
-  "token_expired", "token_lifetime_exceeds_policy", "token_kind_blocked", "api_tokens_blocked",
-  "password_auth_disabled", "password_auth_deferred", "ip_not_allowed", "route_unknown", "scope_missing",
-  "resource_out_of_scope", "principal_inactive", "principal_lacks_permission", "bundle_expired",
-  "anonymous_public_read", "internal_error", "malformed_request", "bundle_not_yet_valid",
-];
-const KINDS = [
-  "repository_access_token", "project_access_token", "workspace_access_token", "api_token", "app_password",
-  "personal_access_token", "service_account_token", "org_api_key",
-];
+// What a signed bundle of a case's state is valid for: longer than any case's `now` is after its
+// state's `issued_at` (at most hours).
+const SIGNED_TTL_SECONDS = 30 * 86_400;
 const ALLOWING = new Set(["ok", "anonymous_public_read"]);
 
 const files = readdirSync(fileURLToPath(casesDir))
@@ -41,12 +37,25 @@ if (!existsSync(fileURLToPath(pkgEntry))) {
     assert.fail(`${fileURLToPath(pkgEntry)} is missing: run the build first (bash scripts/build.sh)`);
   });
 } else {
-  const { init, Engine } = await import(pkgEntry.href);
+  const { init, Engine, buildBundle, generateKeyPair, REASONS, TOKEN_KINDS } = await import(pkgEntry.href);
+  const edge = await import(edgeEntry.href);
   await init();
+  await edge.init();
+  const keys = generateKeyPair();
+
+  /** The engines a case runs on: its state's own, and a signed bundle of it loaded back. */
+  function enginesFor(state) {
+    const unsigned = Engine.fromState(state);
+    const bytes = buildBundle(state, keys.privateKey, { ttlSeconds: SIGNED_TTL_SECONDS });
+    const options = { publicKey: keys.publicKey, now: Date.parse(state.issued_at) };
+    return { unsigned, signed: Engine.load(bytes, options), edge: edge.Engine.load(bytes, options) };
+  }
+  const freeAll = (engines) => engines && Object.values(engines).forEach((e) => e.free());
 
   const seenReasons = new Set();
-  const seenKinds = new Map(KINDS.map((k) => [k, new Set()]));
+  const seenKinds = new Map(TOKEN_KINDS.map((k) => [k, new Set()]));
   let cases = 0;
+  let signedCases = 0;
 
   const sorted = (list) => [...list].sort();
   const sortedSets = (sets) => sets.map((s) => sorted(s)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -90,14 +99,14 @@ if (!existsSync(fileURLToPath(pkgEntry))) {
       const owned = [];
       before(() => {
         try {
-          shared = Engine.fromState(doc.state);
+          shared = enginesFor(doc.state);
         } catch (e) {
           sharedError = e;
         }
       });
       after(() => {
-        shared?.free();
-        for (const e of owned) e.free();
+        freeAll(shared);
+        owned.forEach(freeAll);
       });
 
       for (const c of doc.cases) {
@@ -111,33 +120,41 @@ if (!existsSync(fileURLToPath(pkgEntry))) {
           assert.deepEqual(unknown, [], "unknown fields in the case");
           assert.ok(["allow", "deny", "defer"].includes(c.expect.effect), `expect.effect ${c.expect.effect}`);
           assert.ok(REASONS.includes(c.expect.reason), `expect.reason ${c.expect.reason} is no reason code`);
-          let engine = shared;
+          let engines = shared;
           if (c.state) {
-            engine = Engine.fromState(c.state);
-            owned.push(engine);
+            engines = enginesFor(c.state);
+            owned.push(engines);
           } else if (sharedError) {
             throw new Error(`the state does not load: ${sharedError.message}`);
           }
+          const engine = engines.unsigned;
           const now = Date.parse(c.now);
           assert.ok(!Number.isNaN(now), `now ${c.now} is not a time`);
           const questions = ["request", "create", "revoke"].filter((k) => k in c);
           assert.equal(questions.length, 1, "expected exactly one of request, create, revoke");
-          let d;
-          let diffs;
-          if (c.create) {
-            d = engine.canCreateToken(c.create.actor, c.create.spec, { now });
-            diffs = compare(c.expect, d);
-          } else if (c.revoke) {
-            d = engine.canRevokeToken(c.revoke.actor, c.revoke.token, { now });
-            diffs = compare(c.expect, d);
-          } else {
-            d = engine.check({ ...c.request, now });
+          // The same question of each engine: `edge` only for requests (it has no admin questions).
+          const ask = (e) => {
+            if (c.create) return e.canCreateToken(c.create.actor, c.create.spec, { now });
+            if (c.revoke) return e.canRevokeToken(c.revoke.actor, c.revoke.token, { now });
+            return e.check({ ...c.request, now });
+          };
+          const d = ask(engine);
+          const diffs = compare(c.expect, d);
+          const same = (other) => JSON.stringify(other) === JSON.stringify(d);
+          const signed = ask(engines.signed);
+          if (!same(signed)) diffs.push(`the signed bundle decides ${signed.reason} (${signed.message})`);
+          if (c.request) {
             if (d.token) seenKinds.get(d.token.kind)?.add(d.effect);
-            diffs = compare(c.expect, d);
             const x = engine.explain({ ...c.request, now });
-            if (JSON.stringify(x.decision) !== JSON.stringify(d)) diffs.push("explain() decides differently from check()");
+            if (!same(x.decision)) diffs.push("explain() decides differently from check()");
             if (x.steps.at(-1)?.step !== "decision") diffs.push("explain() steps do not end in a `decision` step");
+            if (!same(engines.signed.explain({ ...c.request, now }).decision)) {
+              diffs.push("explain() on the signed bundle decides differently from check()");
+            }
+            const atEdge = ask(engines.edge);
+            if (!same(atEdge)) diffs.push(`the signed bundle in the edge build decides ${atEdge.reason} (${atEdge.message})`);
           }
+          signedCases += 1;
           assert.deepEqual(diffs, [], `${file} / ${c.name}: ${d.message}`);
         });
       }
@@ -148,6 +165,7 @@ if (!existsSync(fileURLToPath(pkgEntry))) {
   test("corpus coverage", () => {
     const problems = [];
     if (cases < MIN_CASES) problems.push(`the corpus has ${cases} cases, fewer than ${MIN_CASES}`);
+    if (signedCases !== cases) problems.push(`${signedCases} of ${cases} cases ran on a signed bundle`);
     for (const r of REASONS) {
       if (!NOT_IN_CORPUS.has(r) && !seenReasons.has(r)) problems.push(`no case expects reason ${r}`);
     }

@@ -21,7 +21,7 @@ before(async () => {
 });
 
 test("the edge module exports the worker's API only", () => {
-  assert.deepEqual(Object.keys(edge).sort(), ["Engine", "digestToken", "init", "initSync"]);
+  assert.deepEqual(Object.keys(edge).sort(), ["Engine", "REASONS", "TOKEN_KINDS", "digestToken", "init", "initSync"]);
   const pkg = new URL("../../pkg/", import.meta.url);
   const size = (f) => statSync(new URL(f, pkg)).size;
   assert.ok(size("scopegate_edge_wasm_bg.wasm") < size("scopegate_wasm_bg.wasm") / 2, "the edge .wasm is less than half the full one");

@@ -44,7 +44,13 @@ console.log(import.meta.resolve("scopegate/edge.wasm").endsWith("/scopegate_edge
   assert.deepEqual(out.trim().split("\n"), ["no_credentials", "no_credentials", "true", "true"]);
 });
 
-test("the `scopegate` bin is installed and runs", () => {
-  const out = execFileSync(join(dir, "node_modules/.bin/scopegate"), ["mint", "workspace_access_token", "--json"], { encoding: "utf8" });
+test("the `scopegate` bin is installed and runs, with its command modules", () => {
+  const bin = join(dir, "node_modules/.bin/scopegate");
+  const out = execFileSync(bin, ["mint", "workspace_access_token", "--json"], { encoding: "utf8" });
   assert.match(JSON.parse(out).token, /^sgw_/);
+  const pair = JSON.parse(execFileSync(bin, ["keygen", "--json"], { encoding: "utf8" }));
+  assert.match(pair.publicKey, /^scopegate-ed25519-public:/);
+  const shipped = readdirSync(join(dir, "node_modules/scopegate/cli/commands")).sort();
+  assert.deepEqual(shipped, ["admin.js", "bundles.js", "decide.js", "keys.js"]);
+  assert.match(execFileSync(bin, ["--help"], { encoding: "utf8" }), /^usage: scopegate <command>/);
 });

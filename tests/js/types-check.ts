@@ -9,10 +9,13 @@ import {
   buildDelta,
   generateKeyPair,
   publicKeyOf,
+  keyIdOf,
   mintToken,
   digestToken,
   profileFromOpenApi,
   inspectBundle,
+  REASONS,
+  TOKEN_KINDS,
   type AuditReport,
   type BundleInfo,
   type DeltaChanges,
@@ -33,6 +36,7 @@ import {
   type Severity,
   type State,
   type TokenChange,
+  type TokenKind,
   type TokenSpec,
 } from "../../pkg/scopegate.js";
 import * as edge from "../../pkg/edge.js";
@@ -77,6 +81,10 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   // Keys, bundles, deltas.
   const pair: KeyPair = generateKeyPair();
   const samePublic: string = publicKeyOf(pair.privateKey);
+  const typedPair: KeyPair = generateKeyPair({ typed: true });
+  const typedPublic: string = publicKeyOf(typedPair.privateKey, { typed: true });
+  const id: string = keyIdOf(typedPublic);
+  const sameId: boolean = id === typedPair.keyId && pair.keyId.length === 16;
   const bundle: Uint8Array = buildBundle(state, pair.privateKey, {
     ttlSeconds: 3600,
     onProgress: (p) => {
@@ -112,7 +120,8 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   engine.check({ url: "/", now: "0" });
   const clockReasons: Reason[] = ["bundle_not_yet_valid", "malformed_request"];
   void clockReasons;
-  const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey });
+  const header: BundleInfo = inspectBundle(delta, { publicKey: pair.publicKey, now: Date.now() });
+  const stale: boolean = header.expired;
   const isDelta: boolean = header.kind === "delta" && header.base !== undefined;
   const expiresAt: string | undefined = signed.info().expiresAt;
 
@@ -160,6 +169,13 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   edgeEngine.applyDelta(delta, { minIssuedAt: edgeEngine.info().issuedAt });
   edge.Engine.load(bundle, { publicKey: pair.publicKey, minIssuedAt: edgeEngine.info().issuedAt, now: new Date() });
 
+  // The contract's lists, from either entry.
+  const reasons: readonly Reason[] = REASONS;
+  const kinds: readonly TokenKind[] = [...TOKEN_KINDS, ...edge.TOKEN_KINDS];
+  const known: boolean = reasons.includes(edgeDecision.reason) && edge.REASONS.includes(d.reason) && kinds.length > 0;
+  // @ts-expect-error: the lists are read-only
+  REASONS.push("ok");
+
   // @ts-expect-error: not a token kind
   mintToken("banana");
   // @ts-expect-error: the url is required
@@ -199,9 +215,9 @@ export async function example(bytes: Uint8Array, module: WebAssembly.Module): Pr
   // @ts-expect-error: and no bundle builder
   void edge.buildBundle;
 
-  void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, isDelta, expiresAt, after, blocked, flippedTo];
+  void [allowed, required, fromFetch, firstStep, count, wrong, samePublic, sameId, stale, isDelta, expiresAt, after, blocked, flippedTo];
   void [kind, severity, appPasswords, mayCreate, routeSets, withProfile, edgeDecision, wrongKind, nextWeek, applied];
   void [all, rebuilt, exported];
-  void [mayRevoke, revokeReason, routeLevel, ownerChecked];
+  void [mayRevoke, revokeReason, routeLevel, ownerChecked, known];
   return d.reason;
 }

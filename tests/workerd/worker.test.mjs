@@ -90,22 +90,51 @@ test("deny: 403 with a Bitbucket-shaped body and the reason", async () => {
   assert.equal(origin.requests.length, before, "a denied request must not reach the origin");
 });
 
-test("deny reasons over HTTP: 401 without or with unreadable credentials, 403 otherwise", async () => {
+test("deny reasons over HTTP: 401 and Bitbucket's challenge when the credentials do not authenticate, 403 otherwise", async () => {
   const cases = [
     [401, "no_credentials", undefined],
     [401, "malformed_credentials", "Token abc"],
-    [403, "bad_token_checksum", `Bearer ${typo(fixture.tokens["web-read"])}`],
-    [403, "unknown_token", `Bearer ${fixture.tokens.unknown}`],
-    [403, "token_revoked", `Bearer ${fixture.tokens["old-ci"]}`],
-    [403, "token_expired", `Bearer ${fixture.tokens.expired}`],
+    [401, "bad_token_checksum", `Bearer ${typo(fixture.tokens["web-read"])}`],
+    [401, "unknown_token", `Bearer ${fixture.tokens.unknown}`],
+    [401, "token_revoked", `Bearer ${fixture.tokens["old-ci"]}`],
+    [401, "token_expired", `Bearer ${fixture.tokens.expired}`],
+    [403, "scope_missing", `Bearer ${fixture.tokens["web-read"]}`, "DELETE"],
   ];
-  for (const [status, reason, authorization] of cases) {
-    const res = await fetch(`${gate.url}${REPO}`, { headers: authorization ? { authorization } : {} });
+  for (const [status, reason, authorization, method = "GET"] of cases) {
+    const res = await fetch(`${gate.url}${REPO}`, { method, headers: authorization ? { authorization } : {} });
     const body = await res.json();
     assert.equal(res.status, status, `${reason}: ${JSON.stringify(body)}`);
+    assert.equal(body.type, "error");
     assert.equal(body.error.reason, reason);
     assert.equal(res.headers.get("x-scopegate-reason"), reason);
-    if (status === 401) assert.match(res.headers.get("www-authenticate"), /Bearer/);
+    // What Bitbucket Cloud sends, so Git clients and SDKs ask for credentials as they do there.
+    assert.equal(res.headers.get("www-authenticate"), status === 401 ? 'Basic realm="Bitbucket.org HTTP"' : null, reason);
+  }
+});
+
+test("a request the gate cannot read one way only is a 400, before any credential check", async () => {
+  const res = await get(`${gate.url}/2.0/repositories/acme%2Fweb/src`, fixture.tokens["web-read"]);
+  const body = await res.json();
+  assert.equal(res.status, 400, JSON.stringify(body));
+  assert.equal(body.error.reason, "malformed_request");
+});
+
+test("a deny never echoes the credentials it was sent", async () => {
+  const [a, b] = [fixture.tokens["web-read"], fixture.tokens["web-deploy"]];
+  const credentials = [
+    `Basic ${btoa(`${a}:${b}`)}`,
+    `Basic ${btoa(`${b}:${b}`)}`,
+    `Basic ${btoa(`${fixture.tokens.unknown}:${a}`)}`,
+    `Bearer ${fixture.tokens.unknown}`,
+    `Bearer ${typo(a)}`,
+  ];
+  for (const authorization of credentials) {
+    const res = await fetch(`${gate.url}${REPO}`, { headers: { authorization } });
+    const text = `${[...res.headers].join("\n")}\n${await res.text()}`;
+    assert.equal(res.status, 401, text);
+    for (const secret of [a, b, fixture.tokens.unknown, typo(a), authorization.split(" ")[1]]) {
+      assert.ok(!text.includes(secret), `the answer echoes a credential: ${text}`);
+    }
   }
 });
 
@@ -127,7 +156,7 @@ test("refresh: a revocation reaches the edge as a delta (applyDelta), not a new 
   assert.deepEqual(origin.storeRequests.slice(fetched).map((p) => p.split("?")[0]), [DELTA_PATH], "only the delta travelled");
 
   const after = await get(`${gate.url}${REPO}`, token);
-  assert.equal(after.status, 403);
+  assert.equal(after.status, 401);
   assert.equal((await after.json()).error.reason, "token_revoked");
   assert.equal((await get(`${gate.url}${REPO}`, fixture.tokens["web-read"])).status, 200);
   // Nothing newer: the delta is applied again, harmlessly.
@@ -166,11 +195,11 @@ test("periodic refresh: with REFRESH_SECONDS 0 a revocation arrives without bein
     source.setDelta(buildDelta(bundle, stateWith("web-read", { revoked_at: iso(Date.now() - 2000) }), keys.privateKey));
     // The refresh runs after a response (waitUntil); a few requests later it is in. Bounded.
     let status = 0;
-    for (let i = 0; i < 50 && status !== 403; i++) {
+    for (let i = 0; i < 50 && status !== 401; i++) {
       status = (await get(`${eager.url}${REPO}`, token)).status;
-      if (status !== 403) await new Promise((r) => setTimeout(r, 100));
+      if (status !== 401) await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(status, 403);
+    assert.equal(status, 401);
   } finally {
     await eager.stop();
     await source.stop();
@@ -214,6 +243,84 @@ test("an expired bundle denies with bundle_expired (503, retry later) until a fr
     assert.equal((await get(`${stale.url}${REPO}`, token)).status, 200);
   } finally {
     await stale.stop();
+    await source.stop();
+  }
+});
+
+/** The fixture's state with web-read usable only from 203.0.113.0/24, issued now. */
+function officeOnlyState(trustedProxies) {
+  const state = stateWith("web-read", { allowed_ips: ["203.0.113.0/24"] });
+  state.network = { trusted_proxies: trustedProxies, client_ip_header: "cf-connecting-ip" };
+  return state;
+}
+
+test("client IP: the peer comes from the platform; a forged CF-Connecting-IP from a disallowed peer is denied", async () => {
+  const office = "203.0.113.5";
+  const elsewhere = "198.51.100.9";
+  // The tests' connections come from 127.0.0.1: not a trusted proxy in one state, one in the other.
+  const untrusting = buildBundle(officeOnlyState(["10.0.0.0/8"]), keys.privateKey);
+  const trusting = buildBundle(officeOnlyState(["127.0.0.0/8"]), keys.privateKey);
+  const source = await startOrigin({ bundle: untrusting });
+  const start = (bundle, options = {}) =>
+    startWorker({ bundle, publicKey: keys.publicKey, originPort: source.port, refreshSeconds: 3600, ...options });
+  // Plain workerd (request.cf.clientIp is the TCP peer), twice; and standing in for
+  // Cloudflare (request.cf describes the connection and CF-Connecting-IP is the platform's).
+  const workers = await Promise.all([start(untrusting), start(trusting), start(untrusting, { cfBlobHeader: "cf-blob" })]);
+  const [plain, behindProxy, cloudflare] = workers;
+  try {
+    const ask = async (worker, headers) => {
+      const res = await get(`${worker.url}${REPO}`, fixture.tokens["web-read"], { headers });
+      const body = await res.json();
+      return [res.status, body.error?.reason ?? body.scopegate["x-scopegate-reason"]];
+    };
+    const forged = { "cf-connecting-ip": office, "x-forwarded-for": office, "x-real-ip": office };
+    assert.deepEqual(await ask(plain, forged), [403, "ip_not_allowed"], "a forged header from a disallowed peer");
+    assert.deepEqual(await ask(behindProxy, { "cf-connecting-ip": office }), [200, "ok"], "a trusted proxy's header counts");
+    assert.deepEqual(await ask(behindProxy, { "cf-connecting-ip": elsewhere }), [403, "ip_not_allowed"]);
+    assert.deepEqual(await ask(cloudflare, { "cf-blob": "{}", "cf-connecting-ip": office }), [200, "ok"], "Cloudflare's CF-Connecting-IP is the peer");
+    assert.deepEqual(await ask(cloudflare, { "cf-blob": "{}", "cf-connecting-ip": elsewhere }), [403, "ip_not_allowed"]);
+    assert.deepEqual(await ask(cloudflare, forged), [403, "ip_not_allowed"], "no request.cf: no peer, and the header is the client's");
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await source.stop();
+  }
+});
+
+test("rollback: a refresh refuses a full bundle older than the snapshot in use, and another delta of the same time", async () => {
+  const token = fixture.tokens["web-deploy"];
+  const older = buildBundle(stateWith("web-deploy", {}), keys.privateKey);
+  await new Promise((r) => setTimeout(r, 1100)); // a later issued_at, in whole seconds
+  const revokedAt = iso(Date.now() - 500);
+  const newer = buildBundle(stateWith("web-deploy", { revoked_at: revokedAt }), keys.privateKey);
+  const source = await startOrigin({ bundle: newer });
+  const edge = await startWorker({ bundle: newer, publicKey: keys.publicKey, originPort: source.port, refreshSeconds: 3600, refreshToken: REFRESH_TOKEN });
+  try {
+    assert.equal((await get(`${edge.url}${REPO}`, token)).status, 401, "revoked in the bundle in use");
+    // 1. The store serves an older, still valid, signed bundle in which the token is not revoked.
+    source.setBundle(older);
+    const refused = await refresh(edge.url);
+    assert.equal(refused.status, 502);
+    assert.match((await refused.json()).error.message, /issued/);
+    assert.equal((await get(`${edge.url}${REPO}`, token)).status, 401, "the revocation stands");
+
+    // 2. A delta revokes another token; a different delta with the same issued_at undoes it.
+    source.setBundle(newer);
+    assert.equal((await (await refresh(edge.url)).json()).refreshed, "unchanged");
+    const other = fixture.tokens["web-read"];
+    await new Promise((r) => setTimeout(r, 1100));
+    const later = stateWith("web-deploy", { revoked_at: revokedAt });
+    later.tokens.find((t) => t.id === "web-read").revoked_at = iso(Date.now() - 500);
+    source.setDelta(buildDelta(newer, later, keys.privateKey));
+    assert.equal((await (await refresh(edge.url)).json()).refreshed, "delta");
+    assert.equal((await get(`${edge.url}${REPO}`, other)).status, 401);
+    const undo = structuredClone(later);
+    undo.tokens.find((t) => t.id === "web-read").revoked_at = null;
+    source.setDelta(buildDelta(newer, undo, keys.privateKey));
+    const after = await refresh(edge.url);
+    assert.notEqual((await after.json()).refreshed, "delta", "the same-time delta is refused");
+    assert.equal((await get(`${edge.url}${REPO}`, other)).status, 401, "the revocation stands");
+  } finally {
+    await edge.stop();
     await source.stop();
   }
 });
