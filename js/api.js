@@ -776,36 +776,44 @@ function header(name, value) {
   return name;
 }
 
-// The request as src/wasm.rs takes it: its parts; `now` travels separately.
-function requestOf(req) {
+/** A request's method and URL, checked: the one place their argument errors are made. */
+function methodAndUrl(req) {
   if (req === null || typeof req !== "object") {
     throw argumentError("request", "an object { method, url, headers, remoteAddr, now }", req);
   }
   const method = req.method ?? "GET";
   if (typeof method !== "string") throw argumentError("request: method", 'a string such as "GET"', method);
   if (typeof req.url !== "string") throw argumentError("request: url", "a URL or a path, as a string", req.url);
-  return { method, url: req.url, headers: headerText(req.headers), remoteAddr: remoteAddrOf(req.remoteAddr) };
+  return { method, url: req.url };
+}
+
+/** A Fetch `Request`'s method and URL, checked. */
+function fetchMethodAndUrl(request) {
+  if (request === null || typeof request !== "object" || typeof request.url !== "string") {
+    throw argumentError("checkRequest: request", "a Fetch API Request", request);
+  }
+  return { method: request.method ?? "GET", url: request.url };
+}
+
+// The request as src/wasm.rs takes it: its parts; `now` travels separately.
+function requestOf(req) {
+  const r = methodAndUrl(req);
+  r.headers = headerText(req.headers);
+  r.remoteAddr = remoteAddrOf(req.remoteAddr);
+  return r;
 }
 
 /** `requestOf` for the fast check: the same checks, the headers picked (see `pickHeaders`). */
 function partsOf(req, ipHeader) {
-  if (req === null || typeof req !== "object") {
-    throw new TypeError("expected a request object { method, url, headers, remoteAddr, now }");
-  }
-  const method = req.method ?? "GET";
-  if (typeof method !== "string") throw new TypeError("request: method must be a string such as \"GET\"");
-  if (typeof req.url !== "string") throw new TypeError("request: url must be a URL or a path, as a string");
-  const parts = pickHeaders(req.headers, ipHeader, { method, url: req.url });
+  const parts = methodAndUrl(req);
+  pickHeaders(req.headers, ipHeader, parts);
   parts.remoteAddr = remoteAddrOf(req.remoteAddr);
   return parts;
 }
 
 /** `fetchRequestOf` for the fast check. */
 function fetchPartsOf(request, options, ipHeader) {
-  if (request === null || typeof request !== "object" || typeof request.url !== "string") {
-    throw new TypeError("checkRequest: expected a Fetch API Request");
-  }
-  const parts = { method: request.method ?? "GET", url: request.url };
+  const parts = fetchMethodAndUrl(request);
   const headers = request.headers;
   if (typeof Headers === "function" && headers instanceof Headers) pickFetchHeaders(headers, ipHeader, parts);
   else pickHeaders(headers, ipHeader, parts);
@@ -814,15 +822,10 @@ function fetchPartsOf(request, options, ipHeader) {
 }
 
 function fetchRequestOf(request, options) {
-  if (request === null || typeof request !== "object" || typeof request.url !== "string") {
-    throw argumentError("checkRequest: request", "a Fetch API Request", request);
-  }
-  return {
-    method: request.method ?? "GET",
-    url: request.url,
-    headers: headerText(request.headers),
-    remoteAddr: remoteAddrOf(options.remoteAddr),
-  };
+  const r = fetchMethodAndUrl(request);
+  r.headers = headerText(request.headers);
+  r.remoteAddr = remoteAddrOf(options.remoteAddr);
+  return r;
 }
 
 function remoteAddrOf(addr) {
