@@ -59,6 +59,7 @@ const gate :Workerd.Worker = (
     # export; the relative imports inside edge.js resolve next to it, under "scopegate/".
     (name = "scopegate/edge", esModule = embed "edge.js"),
     (name = "scopegate/api.js", esModule = embed "api.js"),
+    (name = "scopegate/fast.js", esModule = embed "fast.js"),
     (name = "scopegate/scopegate_edge_wasm.js", esModule = embed "scopegate_edge_wasm.js"),
     (name = "scopegate/edge.wasm", wasm = embed "scopegate_edge_wasm_bg.wasm"),
   ],
@@ -91,7 +92,7 @@ export async function startWorker({
   log = () => {},
 }) {
   const dir = mkdtempSync(join(tmpdir(), "scopegate-workerd-"));
-  for (const file of ["edge.js", "api.js", "scopegate_edge_wasm.js", "scopegate_edge_wasm_bg.wasm"]) {
+  for (const file of ["edge.js", "api.js", "fast.js", "scopegate_edge_wasm.js", "scopegate_edge_wasm_bg.wasm"]) {
     copyFileSync(join(pkgDir, file), join(dir, file));
   }
   copyFileSync(join(ROOT, "examples/worker/worker.js"), join(dir, "worker.js"));

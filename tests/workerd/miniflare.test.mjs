@@ -55,6 +55,7 @@ before(async () => {
               "worker.js": { type: "esm", contents: readFileSync(new URL("../../examples/worker/worker.js", import.meta.url), "utf8") },
               "scopegate/edge": module("esm", "edge.js"),
               "scopegate/api.js": module("esm", "api.js"),
+              "scopegate/fast.js": module("esm", "fast.js"),
               "scopegate/scopegate_edge_wasm.js": module("esm", "scopegate_edge_wasm.js"),
               "scopegate/edge.wasm": module("wasm", "scopegate_edge_wasm_bg.wasm"),
             },
