@@ -229,7 +229,7 @@ fn child(path: &str, n: usize) {
     let probes = 200_000.min(n * 4);
     let mut rng = Rng(7);
     let digests: Vec<[u8; 32]> = (0..probes).map(|_| digest_token(&secret(rng.below(n as u64) as usize))).collect();
-    let tokens = &engine.snapshot().tokens;
+    let tokens = &engine.snapshot().tokens();
     let started = Instant::now();
     let mut found = 0usize;
     for d in &digests {

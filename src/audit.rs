@@ -167,7 +167,7 @@ pub fn audit(snapshot: &Snapshot, now: Timestamp, expiring_within_days: u32) -> 
             add(finding(FindingKind::OverBroad, Severity::High, format!("`{}` {why}", t.id)), &mut report);
         }
     }
-    for p in &dir.principals {
+    for p in dir.principals() {
         if p.kind != PrincipalKind::User || !p.is_active() || p.two_factor {
             continue;
         }

@@ -222,15 +222,34 @@ impl Principal {
     }
 }
 
-/// The resource tree and the principals, with indexes for lookups.
+/// The resource tree and the principals, with indexes for lookups. The indexes are built when
+/// a directory is made ([`Directory::new`], or read back from a bundle), so there is no
+/// directory whose lookups miss what its lists hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Lists")]
 pub struct Directory {
-    pub workspaces: Vec<String>,
-    pub projects: Vec<Project>,
-    pub repositories: Vec<Repository>,
-    pub principals: Vec<Principal>,
+    workspaces: Vec<String>,
+    projects: Vec<Project>,
+    repositories: Vec<Repository>,
+    principals: Vec<Principal>,
     #[serde(skip)]
     index: Index,
+}
+
+/// A directory's lists as a bundle's meta section holds them (the fields of [`Directory`], in
+/// its order, without the index).
+#[derive(Deserialize)]
+struct Lists {
+    workspaces: Vec<String>,
+    projects: Vec<Project>,
+    repositories: Vec<Repository>,
+    principals: Vec<Principal>,
+}
+
+impl From<Lists> for Directory {
+    fn from(l: Lists) -> Directory {
+        Directory::new(l.workspaces, l.projects, l.repositories, l.principals)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -251,9 +270,45 @@ fn folded_hash(workspace: &str, slug: &str) -> u64 {
 }
 
 impl Directory {
-    /// Builds the lookup indexes; call once after filling or decoding the lists.
+    /// A directory of these resources and principals, indexed for lookups.
+    pub(crate) fn new(
+        workspaces: Vec<String>,
+        projects: Vec<Project>,
+        repositories: Vec<Repository>,
+        principals: Vec<Principal>,
+    ) -> Directory {
+        Directory { workspaces, projects, repositories, principals, index: Index::default() }.indexed()
+    }
+
+    /// The same resources with these principals, indexed for lookups.
+    pub(crate) fn with_principals(self, principals: Vec<Principal>) -> Directory {
+        Directory { principals, index: Index::default(), ..self }.indexed()
+    }
+
+    /// The workspace slugs.
     #[must_use]
-    pub fn indexed(mut self) -> Directory {
+    pub fn workspaces(&self) -> &[String] {
+        &self.workspaces
+    }
+
+    /// The projects.
+    pub(crate) fn projects(&self) -> &[Project] {
+        &self.projects
+    }
+
+    /// The repositories.
+    pub(crate) fn repositories(&self) -> &[Repository] {
+        &self.repositories
+    }
+
+    /// The users and service accounts.
+    #[must_use]
+    pub fn principals(&self) -> &[Principal] {
+        &self.principals
+    }
+
+    /// Builds the lookup indexes over the lists.
+    fn indexed(mut self) -> Directory {
         let mut repositories: Vec<(u64, u32)> = self
             .repositories
             .iter()

@@ -1,12 +1,14 @@
 //! The public Rust API: an engine over one snapshot. The JavaScript API mirrors it.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::audit::{self, AuditReport};
-use crate::bundle::{LoadedBundle, PrivateKey};
+use crate::bundle::{self, LoadedBundle, PrivateKey, PublicKey};
 use crate::create::{self, TokenSpec};
 use crate::decision::{Decision, Explanation};
-use crate::error::{BundleError, Error};
+use crate::error::Error;
 use crate::estate::{self, Estate};
 use crate::export;
 use crate::pipeline::{self, Request, RequestParts, Verdict};
@@ -15,7 +17,6 @@ use crate::revoke;
 use crate::snapshot::Snapshot;
 use crate::state::CompiledState;
 use crate::time::Timestamp;
-use crate::token::TokenRecord;
 
 /// Verifies tokens and evaluates policies against one snapshot.
 #[derive(Clone, Debug)]
@@ -67,6 +68,104 @@ impl Engine {
     #[must_use]
     pub fn from_snapshot(snapshot: Snapshot) -> Engine {
         Engine { snapshot, bundle: None }
+    }
+
+    /// An engine over a signed bundle. The signature is checked first, with the public key
+    /// the bundle's key id names (give several keys while rotating); then expiry (a bundle at
+    /// or past its `expires_at` is refused: fail closed), then the layout. The token table is
+    /// not deserialised: lookups read the bytes in place.
+    ///
+    /// Copies `bytes` once; [`Engine::load_owned`] takes a `Vec` without copying.
+    ///
+    /// # Errors
+    /// `Error::Bundle` saying why: truncated, wrong magic, unknown version, unknown key, bad
+    /// signature, a delta where a bundle was expected, expired, or corrupt (counts that do not
+    /// fit, sections out of order).
+    pub fn load(bytes: &[u8], public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
+        Ok(Engine::opened(bundle::open(Cow::Borrowed(bytes), public_keys, now, None)?))
+    }
+
+    /// Like [`Engine::load`], keeping `bytes` as they are (no copy).
+    ///
+    /// # Errors
+    /// As [`Engine::load`].
+    pub fn load_owned(bytes: Vec<u8>, public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
+        Engine::load_since(bytes, public_keys, now, None)
+    }
+
+    /// Like [`Engine::load_owned`], and refusing a bundle issued before `min_issued_at`: a
+    /// refresh passes the `issued_at` of the snapshot in use, so an older (still signed, still
+    /// unexpired) bundle cannot bring back the tokens revoked since.
+    ///
+    /// # Errors
+    /// As [`Engine::load`], and `BundleError::Rollback` naming both times.
+    ///
+    /// # Examples
+    /// ```
+    /// # use scopegate::{build_bundle, generate_key_pair, CompiledState, Engine, PrivateKey, PublicKey, Timestamp};
+    /// let keys = generate_key_pair().unwrap();
+    /// let (private, public) = (PrivateKey::parse(&keys.private_key).unwrap(), PublicKey::parse(&keys.public_key).unwrap());
+    /// let state = |at: &str| CompiledState::from_json(&format!(r#"{{"issued_at": "{at}"}}"#)).unwrap();
+    /// let older = build_bundle(&state("2026-11-22T10:00:00Z"), &private, 86_400).unwrap();
+    /// let now = Timestamp::parse("2026-11-22T12:00:00Z").unwrap();
+    /// let in_use = Timestamp::parse("2026-11-22T11:00:00Z");
+    /// let refused = Engine::load_since(older, &[public], now, in_use).unwrap_err();
+    /// assert!(refused.to_string().starts_with("bundle is a rollback"));
+    /// ```
+    pub fn load_since(
+        bytes: Vec<u8>,
+        public_keys: &[PublicKey],
+        now: Timestamp,
+        min_issued_at: Option<Timestamp>,
+    ) -> Result<Engine, Error> {
+        Ok(Engine::opened(bundle::open(Cow::Owned(bytes), public_keys, now, min_issued_at)?))
+    }
+
+    fn opened((snapshot, bundle): (Snapshot, LoadedBundle)) -> Engine {
+        Engine { snapshot, bundle: Some(bundle) }
+    }
+
+    /// Applies a signed delta built against this engine's base bundle, atomically: the new
+    /// snapshot is built in full, then swapped in; on any error the engine is unchanged.
+    /// Deltas are cumulative against the base: a newer delta replaces the one applied before.
+    /// Afterwards the snapshot is fresh until the delta's `expires_at`.
+    ///
+    /// Deltas only move forward: one issued before the snapshot in use (the base, or the delta
+    /// applied) is refused, and one with the same `issued_at` as the applied delta is accepted
+    /// only when it is byte for byte that delta (applying it again changes nothing). The rule
+    /// holds per engine (a clone carries its own); across engines (a reload, another isolate)
+    /// pass the `issued_at` in use to [`Engine::apply_delta_since`] and [`Engine::load_since`].
+    ///
+    /// # Errors
+    /// `Error::Input` when the engine was not loaded from a bundle; `Error::Bundle` for a
+    /// delta with a bad signature or unknown key, built for another base (`WrongBase`),
+    /// expired, not yet valid, stale (issued before the snapshot it would replace, or another
+    /// delta with the same `issued_at`), or corrupt.
+    pub fn apply_delta(&mut self, bytes: &[u8], now: Timestamp) -> Result<(), Error> {
+        self.apply_delta_since(bytes, now, None)
+    }
+
+    /// Like [`Engine::apply_delta`], and refusing a delta issued before `min_issued_at` (the
+    /// `issued_at` of a snapshot in use elsewhere, e.g. by the engine this one replaces).
+    ///
+    /// # Errors
+    /// As [`Engine::apply_delta`], and `BundleError::Rollback` naming both times.
+    pub fn apply_delta_since(
+        &mut self,
+        bytes: &[u8],
+        now: Timestamp,
+        min_issued_at: Option<Timestamp>,
+    ) -> Result<(), Error> {
+        let loaded = self
+            .bundle
+            .as_ref()
+            .ok_or_else(|| Error::Input("a delta applies only to an engine loaded from a signed bundle".into()))?;
+        if let Some((snapshot, bundle)) = bundle::apply_delta(loaded, bytes, now, min_issued_at)? {
+            // Nothing can fail past this point: the swap is the only change.
+            self.snapshot = snapshot;
+            self.bundle = Some(bundle);
+        }
+        Ok(())
     }
 
     /// The snapshot decisions are made from.
@@ -220,11 +319,7 @@ impl Engine {
     /// As [`build_bundle`](crate::build_bundle); a record that cannot be read.
     pub fn build_bundle(&self, private_key: &PrivateKey, ttl_seconds: u64) -> Result<Vec<u8>, Error> {
         let s = &self.snapshot;
-        let tokens: Vec<TokenRecord> = s.tokens.records().collect();
-        if tokens.len() != s.tokens.len() {
-            return Err(Error::Bundle(BundleError::Corrupt("a record of the snapshot cannot be read".into())));
-        }
-        let state = CompiledState { meta: s.meta.clone(), profile: s.profile.clone(), tokens };
+        let state = CompiledState { meta: s.meta.clone(), profile: s.profile.clone(), tokens: s.records()? };
         crate::bundle::build_bundle(&state, private_key, ttl_seconds)
     }
 
@@ -249,14 +344,14 @@ impl Engine {
             issued_at: s.meta.issued_at.to_string(),
             expires_at: s.expires_at.map(|t| t.to_string()),
             tokens: s.tokens.len(),
-            principals: s.meta.directory.principals.len(),
-            workspaces: s.meta.directory.workspaces.len(),
-            projects: s.meta.directory.projects.len(),
-            repositories: s.meta.directory.repositories.len(),
+            principals: s.meta.directory.principals().len(),
+            workspaces: s.meta.directory.workspaces().len(),
+            projects: s.meta.directory.projects().len(),
+            repositories: s.meta.directory.repositories().len(),
             policies: s.meta.policies.listed.len(),
             routes: s.profile.route_count(),
             signed: s.expires_at.is_some(),
-            bundle_bytes: self.bundle.as_ref().map_or(0, |b| b.bytes),
+            bundle_bytes: self.bundle.as_ref().map_or(0, LoadedBundle::bytes),
         }
     }
 }

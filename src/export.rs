@@ -78,9 +78,9 @@ pub fn state_json(snapshot: &Snapshot) -> Result<Value, Error> {
     doc.insert(
         "resources".into(),
         json!({
-            "workspaces": dir.workspaces.iter().map(|w| json!({"slug": w})).collect::<Vec<_>>(),
-            "projects": dir.projects.iter().map(|p| json!({"workspace": p.workspace, "key": p.key})).collect::<Vec<_>>(),
-            "repositories": dir.repositories.iter().map(|r| {
+            "workspaces": dir.workspaces().iter().map(|w| json!({"slug": w})).collect::<Vec<_>>(),
+            "projects": dir.projects().iter().map(|p| json!({"workspace": p.workspace, "key": p.key})).collect::<Vec<_>>(),
+            "repositories": dir.repositories().iter().map(|r| {
                 let mut repo = json!({"workspace": r.workspace, "slug": r.slug, "public": r.public});
                 if let (Some(project), Value::Object(map)) = (&r.project, &mut repo) {
                     map.insert("project".into(), project.clone().into());
@@ -89,7 +89,7 @@ pub fn state_json(snapshot: &Snapshot) -> Result<Value, Error> {
             }).collect::<Vec<_>>(),
         }),
     );
-    let principals = dir.principals.iter().map(|p| {
+    let principals = dir.principals().iter().map(|p| {
         let mut out = Map::new();
         out.insert("id".into(), p.id.clone().into());
         let kind = match p.kind {

@@ -10,7 +10,7 @@
 //! The modules follow the decision pipeline (docs/pipeline.md):
 //! - `read`: the one JSON reader (states, changes documents, profiles), with JSON paths in
 //!   every error;
-//! - [`state`]: the state JSON in, its references resolved and checked;
+//! - `state`: the state JSON in, its references resolved and checked;
 //! - `profile`: scope catalogue, implications and route table (OpenAPI importer, Bitbucket built-in);
 //! - `pipeline`: client IP, credentials, token state, policy gates, route, scopes, resource,
 //!   permission; one [`Decision`] out, and a trace for [`Engine::explain`];
@@ -39,7 +39,7 @@ mod profile;
 mod read;
 mod revoke;
 mod snapshot;
-pub mod state;
+mod state;
 mod time;
 mod token;
 #[cfg(target_arch = "wasm32")]
@@ -64,7 +64,7 @@ pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, Tok
 pub use profile::{
     is_read_method, method_level, profile_from_openapi, verb_level, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef,
 };
-pub use snapshot::{MemoryTokens, Meta, Snapshot, TokenSource, Unreadable};
+pub use snapshot::{Meta, Snapshot, TokenSource, Unreadable};
 pub use state::CompiledState;
 pub use time::{Timestamp, CLOCK_SKEW_SECONDS};
 pub use token::{

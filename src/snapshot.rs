@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::Directory;
+use crate::error::{BundleError, Error};
 use crate::policy::{Network, Policies, TokenPermissions, UnknownRoute};
 use crate::profile::Profile;
 use crate::time::Timestamp;
@@ -15,12 +16,55 @@ use crate::token::{TokenRecord, TokenView};
 /// Everything but the tokens and the profile: small, decoded once at load.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
-    pub issued_at: Timestamp,
-    pub directory: Directory,
-    pub policies: Policies,
-    pub network: Network,
-    pub token_permissions: TokenPermissions,
-    pub unknown_route: UnknownRoute,
+    pub(crate) issued_at: Timestamp,
+    pub(crate) directory: Directory,
+    pub(crate) policies: Policies,
+    pub(crate) network: Network,
+    pub(crate) token_permissions: TokenPermissions,
+    pub(crate) unknown_route: UnknownRoute,
+}
+
+impl Meta {
+    /// When the state was exported from the system of record.
+    #[must_use]
+    pub fn issued_at(&self) -> Timestamp {
+        self.issued_at
+    }
+
+    /// The resources and the principals.
+    #[must_use]
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The organisation's policies.
+    #[must_use]
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// Trusted proxies and the client-IP header.
+    #[must_use]
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Who may create and use which tokens.
+    #[must_use]
+    pub fn token_permissions(&self) -> &TokenPermissions {
+        &self.token_permissions
+    }
+
+    /// What requests to a route the profile does not know get.
+    #[must_use]
+    pub fn unknown_route(&self) -> UnknownRoute {
+        self.unknown_route
+    }
+
+    /// The same meta, issued at `issued_at` (a delta without a meta section of its own).
+    pub(crate) fn reissued(&self, issued_at: Timestamp) -> Meta {
+        Meta { issued_at, ..self.clone() }
+    }
 }
 
 /// Where token records come from: a map built from a state, or a zero-copy view over bundle
@@ -63,8 +107,15 @@ pub struct Unreadable;
 
 /// Tokens held as decoded records, keyed by digest (the unsigned `fromState` path).
 #[derive(Clone, Debug, Default)]
-pub struct MemoryTokens {
-    pub by_digest: BTreeMap<[u8; 32], TokenRecord>,
+pub(crate) struct MemoryTokens {
+    by_digest: BTreeMap<[u8; 32], TokenRecord>,
+}
+
+impl MemoryTokens {
+    /// The records, keyed by their digests.
+    pub(crate) fn new(records: impl IntoIterator<Item = TokenRecord>) -> MemoryTokens {
+        MemoryTokens { by_digest: records.into_iter().map(|t| (t.digest, t)).collect() }
+    }
 }
 
 impl TokenSource for MemoryTokens {
@@ -85,11 +136,58 @@ impl TokenSource for MemoryTokens {
 /// A snapshot the pipeline evaluates against.
 #[derive(Clone)]
 pub struct Snapshot {
-    pub meta: Meta,
-    pub profile: Profile,
+    pub(crate) meta: Meta,
+    pub(crate) profile: Profile,
     /// When a bundle stops being trusted; `None` for an unsigned state snapshot.
-    pub expires_at: Option<Timestamp>,
-    pub tokens: Arc<dyn TokenSource>,
+    pub(crate) expires_at: Option<Timestamp>,
+    pub(crate) tokens: Arc<dyn TokenSource>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(
+        meta: Meta,
+        profile: Profile,
+        expires_at: Option<Timestamp>,
+        tokens: Arc<dyn TokenSource>,
+    ) -> Snapshot {
+        Snapshot { meta, profile, expires_at, tokens }
+    }
+
+    /// The directory, policies and settings.
+    #[must_use]
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The API's scopes and routes.
+    #[must_use]
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// When a bundle stops being trusted; `None` for an unsigned state snapshot.
+    #[must_use]
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        self.expires_at
+    }
+
+    /// The token records.
+    #[must_use]
+    pub fn tokens(&self) -> &dyn TokenSource {
+        self.tokens.as_ref()
+    }
+
+    /// Every token record, in digest order.
+    ///
+    /// # Errors
+    /// A record that cannot be read (a damaged table behind a valid signature).
+    pub(crate) fn records(&self) -> Result<Vec<TokenRecord>, Error> {
+        let records: Vec<TokenRecord> = self.tokens.records().collect();
+        if records.len() != self.tokens.len() {
+            return Err(Error::Bundle(BundleError::Corrupt("a record of the snapshot cannot be read".into())));
+        }
+        Ok(records)
+    }
 }
 
 impl std::fmt::Debug for Snapshot {

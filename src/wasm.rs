@@ -402,7 +402,7 @@ mod admin {
         #[wasm_bindgen(getter)]
         #[must_use]
         pub fn tokens(&self) -> usize {
-            self.0.tokens.len()
+            self.0.tokens().len()
         }
 
         /// A signed bundle of this state, valid for `ttl_seconds` after its `issued_at`.

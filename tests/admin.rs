@@ -197,7 +197,7 @@ fn policies_round_trip_through_their_json_form() {
     assert_eq!(json["default_policy"]["max_token_lifetime_days"], 365);
     assert!(json["default_policy"].get("name").is_none());
     let same = e.with_policies(&json.to_string()).unwrap();
-    assert_eq!(same.snapshot().meta, e.snapshot().meta);
+    assert_eq!(same.snapshot().meta(), e.snapshot().meta());
     let stricter = e.with_policies(r#"{"policies": [], "default_policy": {"api_tokens": "block"}}"#).unwrap();
     let report = e.preview(r#"{"policies": [], "default_policy": {"api_tokens": "block"}}"#, &[], now()).unwrap();
     assert_eq!(report.by_reason.get("api_tokens_blocked"), Some(&2));
@@ -211,7 +211,7 @@ fn a_default_policy_only_change_keeps_the_listed_policies() {
     let e = engine();
     let change = r#"{"default_policy": {"api_tokens": "block"}}"#;
     let changed = e.with_policies(change).unwrap();
-    assert_eq!(changed.snapshot().meta.policies.listed, e.snapshot().meta.policies.listed, "contractors kept");
+    assert_eq!(changed.snapshot().meta().policies().listed, e.snapshot().meta().policies().listed, "contractors kept");
     assert_eq!(changed.policies_json()["default_policy"]["api_tokens"], "block");
     // Mary falls under the default policy and is blocked; Carl stays under `contractors`.
     let report = e.preview(change, &[], now()).unwrap();
@@ -219,8 +219,8 @@ fn a_default_policy_only_change_keeps_the_listed_policies() {
     assert_eq!((report.changed[0].id.as_str(), report.changed[0].after), ("t-mary", Reason::ApiTokensBlocked));
     // And `policies` alone keeps the default policy.
     let listed_only = changed.with_policies(r#"{"policies": []}"#).unwrap();
-    assert!(listed_only.snapshot().meta.policies.listed.is_empty());
-    assert_eq!(listed_only.snapshot().meta.policies.default, changed.snapshot().meta.policies.default);
+    assert!(listed_only.snapshot().meta().policies().listed.is_empty());
+    assert_eq!(listed_only.snapshot().meta().policies().default, changed.snapshot().meta().policies().default);
 }
 
 #[test]
@@ -272,8 +272,8 @@ fn the_state_export_reads_back_as_the_same_snapshot() {
     assert_eq!(web["secret_sha256"], scopegate::digest_hex(&scopegate::digest_token("repo-secret")));
 
     let again = Engine::from_state_json(&exported.to_string()).unwrap();
-    assert_eq!(again.snapshot().meta, engine.snapshot().meta);
-    let records = |e: &Engine| e.snapshot().tokens.records().collect::<Vec<_>>();
+    assert_eq!(again.snapshot().meta(), engine.snapshot().meta());
+    let records = |e: &Engine| e.snapshot().tokens().records().collect::<Vec<_>>();
     assert_eq!(records(&again), records(&engine));
     assert_eq!(again.estate(now(), 8), engine.estate(now(), 8));
 

@@ -97,7 +97,7 @@ fn fuzz_dir() -> PathBuf {
 
 /// The records of an engine by token id.
 fn records(engine: &Engine) -> Vec<TokenRecord> {
-    let mut out: Vec<TokenRecord> = engine.snapshot().tokens.records().collect();
+    let mut out: Vec<TokenRecord> = engine.snapshot().tokens().records().collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
@@ -130,7 +130,7 @@ fn check_seed_semantics(base: &[u8], bundles: &Seeds, deltas: &Seeds) {
         let mut applied = engine.clone();
         applied.apply_delta(bytes, FUZZ_NOW).unwrap_or_else(|e| panic!("apply_delta/{name}: {e}"));
         let (before, after) = (records(&engine), records(&applied));
-        let (meta_before, meta_after) = (&engine.snapshot().meta, &applied.snapshot().meta);
+        let (meta_before, meta_after) = (&engine.snapshot().meta(), &applied.snapshot().meta());
         match *name {
             "unchanged" => assert_eq!(after, before, "{name}"),
             "revoke" => {
@@ -163,7 +163,7 @@ fn check_seed_semantics(base: &[u8], bundles: &Seeds, deltas: &Seeds) {
             other => panic!("apply_delta/{other}: a seed without a stated purpose"),
         }
         if *name != "policy" {
-            assert_eq!(meta_after.policies, meta_before.policies, "{name}: policies unchanged");
+            assert_eq!(meta_after.policies(), meta_before.policies(), "{name}: policies unchanged");
         }
     }
 }

@@ -224,7 +224,7 @@ fn engine_for(state: &serde_json::Value) -> Result<Engines, String> {
     let json = serde_json::to_string(state).map_err(|e| e.to_string())?;
     let unsigned = Engine::from_state_json(&json).map_err(|e| format!("the state does not load: {e}"))?;
     let compiled = CompiledState::from_json(&json).map_err(|e| e.to_string())?;
-    let issued_at = compiled.meta.issued_at;
+    let issued_at = compiled.meta().issued_at();
     let key = PrivateKey::from_bytes(&[7; 32]);
     let bytes = build_bundle(&compiled, &key, SIGNED_TTL).map_err(|e| format!("the state does not build: {e}"))?;
     let signed = Engine::load(&bytes, &[key.public_key()], issued_at)

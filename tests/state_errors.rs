@@ -157,7 +157,7 @@ fn usernames_name_one_principal() {
         r#"{"id": "u-1", "kind": "user", "email": "a@x.test", "username": "ann"}, {"id": "u-2", "kind": "user", "username": "bob"}"#,
     );
     let compiled = CompiledState::from_json(&ok).unwrap();
-    let ann = compiled.meta.directory.principal("u-1").unwrap();
+    let ann = compiled.meta().directory().principal("u-1").unwrap();
     assert!(ann.answers_to("ann") && ann.answers_to("A@X.test") && ann.answers_to("u-1"));
     assert!(!ann.answers_to("Ann"), "usernames are exact");
     assert!(!ann.answers_to("bob"));
@@ -268,8 +268,8 @@ fn a_key_given_twice_is_refused() {
 
 #[test]
 fn a_policy_change_is_read_by_the_same_reader() {
-    let meta = CompiledState::from_json(&with_tokens(GOOD)).unwrap().meta;
-    let err = |change: &str| scopegate::state::apply_policy_change(change, &meta).unwrap_err().to_string();
+    let engine = scopegate::Engine::from_state_json(&with_tokens(GOOD)).unwrap();
+    let err = |change: &str| engine.with_policies(change).unwrap_err().to_string();
     assert_eq!(
         err(r#"{"default_policy": {"ip_allowlist": ["10.0.0.0/8", 5]}}"#),
         "default_policy.ip_allowlist[1]: expected a CIDR block, got number `5`"

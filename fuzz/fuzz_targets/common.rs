@@ -25,7 +25,7 @@ pub fn resigned(data: &[u8]) -> Option<Vec<u8>> {
 
 /// Every read path of a loaded engine: lookups, iteration, info, a full check.
 pub fn exercise(engine: &Engine) {
-    let tokens = &engine.snapshot().tokens;
+    let tokens = &engine.snapshot().tokens();
     for secret in ["one", "two", "three", "secret-0", "secret-1"] {
         let _ = tokens.get(&scopegate::digest_token(secret));
         let request = Request::new("GET", "/2.0/repositories/acme/web").header("Authorization", &format!("Bearer {secret}"));

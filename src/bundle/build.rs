@@ -4,10 +4,10 @@
 use sha2::{Digest, Sha256};
 
 use crate::bundle::format::{
-    check_layout, read_header, BundleKind, Header, Prefix, TableLayout, HEADER_LEN, META, PROFILE, SECTIONS,
-    SECTION_NAMES, SIGNATURE_LEN, VERSION,
+    BundleKind, Header, Prefix, TableLayout, HEADER_LEN, PROFILE, SECTIONS, SECTION_NAMES, SIGNATURE_LEN, VERSION,
 };
 use crate::bundle::keys::PrivateKey;
+use crate::bundle::load::{decode_meta, read_base, section};
 use crate::bundle::pack::TokenTable;
 use crate::bundle::tokens::{prefix_of, BundleTokens};
 use crate::error::{BundleError, Error};
@@ -58,11 +58,7 @@ pub fn build_delta(
     private_key: &PrivateKey,
     ttl_seconds: u64,
 ) -> Result<Vec<u8>, Error> {
-    let header = read_header(base_bundle)?;
-    check_layout(&header, base_bundle)?;
-    if header.kind != BundleKind::Bundle {
-        return Err(Error::Bundle(BundleError::WrongType("a full bundle as the base of a delta, got a delta")));
-    }
+    let header = read_base(base_bundle)?;
     let issued_at = new_state.meta.issued_at;
     if issued_at < header.issued_at {
         return Err(Error::Input(format!(
@@ -148,30 +144,6 @@ pub(crate) fn expiry(issued_at: Timestamp, ttl_seconds: u64) -> Result<Timestamp
 
 pub(crate) fn encode_meta(meta: &Meta) -> Result<Vec<u8>, Error> {
     postcard::to_allocvec(meta).map_err(|e| Error::Input(format!("cannot encode the bundle's meta section: {e}")))
-}
-
-/// The bytes of section `i`.
-fn section<'b>(header: &Header, bytes: &'b [u8], i: usize) -> Result<&'b [u8], Error> {
-    let (start, len) = header.section(i);
-    start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or(Error::Bundle(BundleError::Truncated))
-}
-
-/// Reads the compiled profile in place: every index checked against its table.
-pub(crate) fn decode_profile(header: &Header, bytes: &[u8]) -> Result<Profile, Error> {
-    Profile::load(section(header, bytes, PROFILE)?)
-        .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))
-}
-
-/// Decodes the meta section; the whole section must be one `Meta` and nothing after it.
-pub(crate) fn decode_meta(header: &Header, bytes: &[u8]) -> Result<Meta, Error> {
-    let section = section(header, bytes, META)?;
-    let corrupt = |what: String| Error::Bundle(BundleError::Corrupt(what));
-    let (meta, rest): (Meta, &[u8]) =
-        postcard::take_from_bytes(section).map_err(|e| corrupt(format!("the meta section cannot be read: {e}")))?;
-    if !rest.is_empty() {
-        return Err(corrupt("the meta section has bytes after its end".into()));
-    }
-    Ok(Meta { directory: meta.directory.indexed(), ..meta })
 }
 
 /// All sections: meta and profile, the token table's, and the removed prefixes.

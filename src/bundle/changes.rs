@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::bundle::build::decode_profile;
-use crate::bundle::build::{build_delta, decode_meta};
-use crate::bundle::format::{check_layout, read_header, BundleKind, Prefix, TableLayout};
+use crate::bundle::build::build_delta;
+use crate::bundle::format::{Prefix, TableLayout};
 use crate::bundle::keys::PrivateKey;
+use crate::bundle::load::{decode_meta, decode_profile, read_base};
 use crate::bundle::tokens::{prefix_of, BundleTokens, PrefixTokens};
 use crate::error::{quoted, BundleError, Error};
 use crate::profile::Profile;
@@ -45,11 +45,7 @@ pub fn build_delta_from_changes(
 
 /// The base bundle's state with the changes applied, in memory.
 fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState, Error> {
-    let header = read_header(base_bundle)?;
-    check_layout(&header, base_bundle)?;
-    if header.kind != BundleKind::Bundle {
-        return Err(Error::Bundle(BundleError::WrongType("a full bundle as the base of a delta, got a delta")));
-    }
+    let header = read_base(base_bundle)?;
     let base_meta = decode_meta(&header, base_bundle)?;
     let profile = decode_profile(&header, base_bundle)?;
     let layout = TableLayout::parse(&header, base_bundle)?;
@@ -68,20 +64,11 @@ fn apply_changes(base_bundle: &[u8], changes_json: &str) -> Result<CompiledState
 /// # Errors
 /// As [`build_delta_from_changes`], naming the JSON path; a record that cannot be read.
 pub(crate) fn apply_to_snapshot(snapshot: &Snapshot, changes_json: &str) -> Result<Snapshot, Error> {
-    let records: Vec<TokenRecord> = snapshot.tokens.records().collect();
-    if records.len() != snapshot.tokens.len() {
-        return Err(Error::Bundle(BundleError::Corrupt("a record of the snapshot cannot be read".into())));
-    }
-    let state = apply(&snapshot.meta, snapshot.profile.clone(), records, changes_json)?;
+    let state = apply(&snapshot.meta, snapshot.profile.clone(), snapshot.records()?, changes_json)?;
     if snapshot.tokens.whole_digests() {
         return Ok(state.into_snapshot());
     }
-    Ok(Snapshot {
-        meta: state.meta,
-        profile: state.profile,
-        expires_at: None,
-        tokens: Arc::new(PrefixTokens::new(state.tokens)),
-    })
+    Ok(Snapshot::new(state.meta, state.profile, None, Arc::new(PrefixTokens::new(state.tokens))))
 }
 
 /// The changes of `changes_json` on a base's meta and records (in digest order).

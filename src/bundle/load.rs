@@ -1,23 +1,42 @@
-//! Loading a verified bundle into an [`Engine`], applying deltas, and inspecting bundles.
+//! Opening a verified bundle into a snapshot, applying deltas, reading a bundle's meta and
+//! profile sections back, and inspecting bundles. The `Engine` keeps what `open` returns.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::bundle::build::{decode_meta, decode_profile};
-use crate::bundle::format::{verify, BundleKind, Header, TableLayout, SECTION_NAMES};
+use crate::bundle::format::{
+    check_layout, read_header, verify, BundleKind, Header, TableLayout, META, PROFILE, SECTION_NAMES,
+};
 use crate::bundle::keys::PublicKey;
 use crate::bundle::tokens::{BundleTokens, OverlayTokens};
-use crate::bundle::LoadedBundle;
-use crate::engine::Engine;
 use crate::error::{BundleError, Error};
 use crate::profile::Profile;
 use crate::snapshot::{Meta, Snapshot};
 use crate::time::{Timestamp, CLOCK_SKEW_SECONDS};
 
+/// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
+/// deltas), the base bundle (its bytes back the token lookups), and the applied delta.
+#[derive(Clone, Debug)]
+pub(crate) struct LoadedBundle {
+    /// Size of the bundle bytes (and of the applied delta, if any).
+    bytes: usize,
+    keys: Vec<PublicKey>,
+    base: Arc<Base>,
+    delta: Option<AppliedDelta>,
+}
+
+impl LoadedBundle {
+    /// Size of the bundle bytes, and of the applied delta if any.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
 /// The verified base bundle an engine keeps, for lookups and for deltas.
-pub(crate) struct Base {
+struct Base {
     bytes: Arc<Vec<u8>>,
     issued_at: Timestamp,
     tokens: BundleTokens,
@@ -44,7 +63,7 @@ impl Base {
 
 /// The delta applied on top of the base.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct AppliedDelta {
+struct AppliedDelta {
     issued_at: Timestamp,
     /// SHA-256 of the delta's bytes: a delta with the same `issued_at` must be this one.
     sha256: [u8; 32],
@@ -65,189 +84,93 @@ fn check_times(h: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> 
     Ok(())
 }
 
-impl Engine {
-    /// An engine over a signed bundle. The signature is checked first, with the public key
-    /// the bundle's key id names (give several keys while rotating); then expiry (a bundle at
-    /// or past its `expires_at` is refused: fail closed), then the layout. The token table is
-    /// not deserialised: lookups read the bytes in place.
-    ///
-    /// Copies `bytes` once; [`Engine::load_owned`] takes a `Vec` without copying.
-    ///
-    /// # Errors
-    /// `Error::Bundle` saying why: truncated, wrong magic, unknown version, unknown key, bad
-    /// signature, a delta where a bundle was expected, expired, or corrupt (counts that do not
-    /// fit, sections out of order).
-    pub fn load(bytes: &[u8], public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
-        // Verify before copying: a rejected bundle costs no allocation.
-        let header = verify(bytes, public_keys)?;
-        check_bundle(&header, now, None)?;
-        Engine::from_verified(Arc::new(bytes.to_vec()), header, public_keys)
-    }
-
-    /// Like [`Engine::load`], keeping `bytes` as they are (no copy).
-    ///
-    /// # Errors
-    /// As [`Engine::load`].
-    pub fn load_owned(bytes: Vec<u8>, public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
-        Engine::load_since(bytes, public_keys, now, None)
-    }
-
-    /// Like [`Engine::load_owned`], and refusing a bundle issued before `min_issued_at`: a
-    /// refresh passes the `issued_at` of the snapshot in use, so an older (still signed, still
-    /// unexpired) bundle cannot bring back the tokens revoked since.
-    ///
-    /// # Errors
-    /// As [`Engine::load`], and `BundleError::Rollback` naming both times.
-    ///
-    /// # Examples
-    /// ```
-    /// # use scopegate::{build_bundle, generate_key_pair, CompiledState, Engine, PrivateKey, PublicKey, Timestamp};
-    /// let keys = generate_key_pair().unwrap();
-    /// let (private, public) = (PrivateKey::parse(&keys.private_key).unwrap(), PublicKey::parse(&keys.public_key).unwrap());
-    /// let state = |at: &str| CompiledState::from_json(&format!(r#"{{"issued_at": "{at}"}}"#)).unwrap();
-    /// let older = build_bundle(&state("2026-11-22T10:00:00Z"), &private, 86_400).unwrap();
-    /// let now = Timestamp::parse("2026-11-22T12:00:00Z").unwrap();
-    /// let in_use = Timestamp::parse("2026-11-22T11:00:00Z");
-    /// let refused = Engine::load_since(older, &[public], now, in_use).unwrap_err();
-    /// assert!(refused.to_string().starts_with("bundle is a rollback"));
-    /// ```
-    pub fn load_since(
-        bytes: Vec<u8>,
-        public_keys: &[PublicKey],
-        now: Timestamp,
-        min_issued_at: Option<Timestamp>,
-    ) -> Result<Engine, Error> {
-        let header = verify(&bytes, public_keys)?;
-        check_bundle(&header, now, min_issued_at)?;
-        Engine::from_verified(Arc::new(bytes), header, public_keys)
-    }
-
-    fn from_verified(bytes: Arc<Vec<u8>>, header: Header, public_keys: &[PublicKey]) -> Result<Engine, Error> {
-        let meta = decode_meta(&header, &bytes)?;
-        if meta.issued_at != header.issued_at {
-            return Err(Error::Bundle(BundleError::Corrupt(
-                "the meta section's issued_at differs from the header's".into(),
-            )));
-        }
-        let profile = decode_profile(&header, &bytes)?;
-        let layout = TableLayout::parse(&header, &bytes)?;
-        let tokens = BundleTokens::new(Arc::clone(&bytes), layout);
-        let snapshot = Snapshot {
-            meta: meta.clone(),
-            profile: profile.clone(),
-            expires_at: Some(header.expires_at),
-            tokens: Arc::new(tokens.clone()),
-        };
-        let base = Base { bytes, issued_at: header.issued_at, tokens, meta, profile, sha256: OnceLock::new() };
-        Ok(Engine {
-            snapshot,
-            bundle: Some(LoadedBundle {
-                bytes: base.bytes.len(),
-                keys: public_keys.to_vec(),
-                base: Arc::new(base),
-                delta: None,
-            }),
-        })
-    }
-
-    /// Applies a signed delta built against this engine's base bundle, atomically: the new
-    /// snapshot is built in full, then swapped in; on any error the engine is unchanged.
-    /// Deltas are cumulative against the base: a newer delta replaces the one applied before.
-    /// Afterwards the snapshot is fresh until the delta's `expires_at`.
-    ///
-    /// Deltas only move forward: one issued before the snapshot in use (the base, or the delta
-    /// applied) is refused, and one with the same `issued_at` as the applied delta is accepted
-    /// only when it is byte for byte that delta (applying it again changes nothing). The rule
-    /// holds per engine (a clone carries its own); across engines (a reload, another isolate)
-    /// pass the `issued_at` in use to [`Engine::apply_delta_since`] and [`Engine::load_since`].
-    ///
-    /// # Errors
-    /// `Error::Input` when the engine was not loaded from a bundle; `Error::Bundle` for a
-    /// delta with a bad signature or unknown key, built for another base (`WrongBase`),
-    /// expired, not yet valid, stale (issued before the snapshot it would replace, or another
-    /// delta with the same `issued_at`), or corrupt.
-    pub fn apply_delta(&mut self, bytes: &[u8], now: Timestamp) -> Result<(), Error> {
-        self.apply_delta_since(bytes, now, None)
-    }
-
-    /// Like [`Engine::apply_delta`], and refusing a delta issued before `min_issued_at` (the
-    /// `issued_at` of a snapshot in use elsewhere, e.g. by the engine this one replaces).
-    ///
-    /// # Errors
-    /// As [`Engine::apply_delta`], and `BundleError::Rollback` naming both times.
-    pub fn apply_delta_since(
-        &mut self,
-        bytes: &[u8],
-        now: Timestamp,
-        min_issued_at: Option<Timestamp>,
-    ) -> Result<(), Error> {
-        let loaded = self
-            .bundle
-            .as_ref()
-            .ok_or_else(|| Error::Input("a delta applies only to an engine loaded from a signed bundle".into()))?;
-        let header = verify(bytes, &loaded.keys)?;
-        if header.kind != BundleKind::Delta {
-            return Err(Error::Bundle(BundleError::WrongType("a delta, got a full bundle")));
-        }
-        let base = Arc::clone(&loaded.base);
-        if header.base != base.sha256() {
-            return Err(Error::Bundle(BundleError::WrongBase));
-        }
-        check_times(&header, now, min_issued_at)?;
-        let applying = AppliedDelta { issued_at: header.issued_at, sha256: Sha256::digest(bytes).into() };
-        let own = loaded.delta;
-        let current = own.map_or(base.issued_at, |d| d.issued_at);
-        if header.issued_at < current {
-            return Err(Error::Bundle(BundleError::Stale(format!(
-                "issued at {}, before the snapshot in use (issued at {current}): a rollback",
-                header.issued_at
-            ))));
-        }
-        if own.is_some_and(|d| d.issued_at == header.issued_at && d.sha256 != applying.sha256) {
-            return Err(Error::Bundle(BundleError::Stale(format!(
-                "issued at {}, like the delta applied, but not the same bytes: one time names one delta",
-                header.issued_at
-            ))));
-        }
-        if own == Some(applying) {
-            // Delivered again: the same delta, already in use.
-            return Ok(());
-        }
-        let (meta, profile) = if header.sections.first().copied().unwrap_or(0) == 0 {
-            (Meta { issued_at: header.issued_at, ..base.meta.clone() }, base.profile.clone())
-        } else {
-            let meta = decode_meta(&header, bytes)?;
-            if meta.issued_at != header.issued_at {
-                return Err(Error::Bundle(BundleError::Corrupt(
-                    "the meta section's issued_at differs from the header's".into(),
-                )));
-            }
-            let profile = decode_profile(&header, bytes)?;
-            (meta, profile)
-        };
-        let layout = TableLayout::parse(&header, bytes)?;
-        let delta = BundleTokens::new(Arc::new(bytes.to_vec()), layout).into_delta();
-        check_disjoint(&delta)?;
-        let tokens = OverlayTokens::new(base.tokens.clone(), delta);
-        let snapshot = Snapshot { meta, profile, expires_at: Some(header.expires_at), tokens: Arc::new(tokens) };
-        let bundle = LoadedBundle {
-            bytes: base.bytes.len().saturating_add(bytes.len()),
-            keys: loaded.keys.clone(),
-            base: Arc::clone(&base),
-            delta: Some(applying),
-        };
-        // Nothing can fail past this point: the swap is the only change.
-        self.snapshot = snapshot;
-        self.bundle = Some(bundle);
-        Ok(())
-    }
-}
-
-fn check_bundle(header: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> Result<(), Error> {
+/// Opens a signed full bundle: the signature first, with the public key the bundle's key id
+/// names; then the times (expired, not yet valid, issued before `min_issued_at`), then the
+/// layout. The token table is not deserialised: lookups read the bytes in place. Borrowed
+/// bytes are copied once, after they verified (a rejected bundle costs no allocation).
+///
+/// # Errors
+/// `Error::Bundle` saying why (see `Engine::load`).
+pub(crate) fn open(
+    bytes: Cow<'_, [u8]>,
+    public_keys: &[PublicKey],
+    now: Timestamp,
+    min_issued_at: Option<Timestamp>,
+) -> Result<(Snapshot, LoadedBundle), Error> {
+    let header = verify(&bytes, public_keys)?;
     if header.kind != BundleKind::Bundle {
         return Err(Error::Bundle(BundleError::WrongType("a full bundle, got a delta (apply it with apply_delta)")));
     }
-    check_times(header, now, min_issued_at)
+    check_times(&header, now, min_issued_at)?;
+    let bytes = Arc::new(bytes.into_owned());
+    let meta = decode_meta(&header, &bytes)?;
+    let profile = decode_profile(&header, &bytes)?;
+    let layout = TableLayout::parse(&header, &bytes)?;
+    let tokens = BundleTokens::new(Arc::clone(&bytes), layout);
+    let snapshot = Snapshot::new(meta.clone(), profile.clone(), Some(header.expires_at), Arc::new(tokens.clone()));
+    let base = Base { bytes, issued_at: header.issued_at, tokens, meta, profile, sha256: OnceLock::new() };
+    let loaded =
+        LoadedBundle { bytes: base.bytes.len(), keys: public_keys.to_vec(), base: Arc::new(base), delta: None };
+    Ok((snapshot, loaded))
+}
+
+/// Applies a signed delta to `loaded` (see `Engine::apply_delta` for the rules): the snapshot
+/// and bundle to swap in, or `None` when `bytes` are the delta already applied.
+///
+/// # Errors
+/// `Error::Bundle` for a delta with a bad signature or unknown key, built for another base,
+/// expired, not yet valid, stale, a rollback, or corrupt.
+pub(crate) fn apply_delta(
+    loaded: &LoadedBundle,
+    bytes: &[u8],
+    now: Timestamp,
+    min_issued_at: Option<Timestamp>,
+) -> Result<Option<(Snapshot, LoadedBundle)>, Error> {
+    let header = verify(bytes, &loaded.keys)?;
+    if header.kind != BundleKind::Delta {
+        return Err(Error::Bundle(BundleError::WrongType("a delta, got a full bundle")));
+    }
+    let base = &loaded.base;
+    if header.base != base.sha256() {
+        return Err(Error::Bundle(BundleError::WrongBase));
+    }
+    check_times(&header, now, min_issued_at)?;
+    let applying = AppliedDelta { issued_at: header.issued_at, sha256: Sha256::digest(bytes).into() };
+    let own = loaded.delta;
+    let current = own.map_or(base.issued_at, |d| d.issued_at);
+    if header.issued_at < current {
+        return Err(Error::Bundle(BundleError::Stale(format!(
+            "issued at {}, before the snapshot in use (issued at {current}): a rollback",
+            header.issued_at
+        ))));
+    }
+    if own.is_some_and(|d| d.issued_at == header.issued_at && d.sha256 != applying.sha256) {
+        return Err(Error::Bundle(BundleError::Stale(format!(
+            "issued at {}, like the delta applied, but not the same bytes: one time names one delta",
+            header.issued_at
+        ))));
+    }
+    if own == Some(applying) {
+        // Delivered again: the same delta, already in use.
+        return Ok(None);
+    }
+    let (meta, profile) = if header.sections.first().copied().unwrap_or(0) == 0 {
+        (base.meta.reissued(header.issued_at), base.profile.clone())
+    } else {
+        (decode_meta(&header, bytes)?, decode_profile(&header, bytes)?)
+    };
+    let layout = TableLayout::parse(&header, bytes)?;
+    let delta = BundleTokens::new(Arc::new(bytes.to_vec()), layout).into_delta();
+    check_disjoint(&delta)?;
+    let tokens = OverlayTokens::new(base.tokens.clone(), delta);
+    let snapshot = Snapshot::new(meta, profile, Some(header.expires_at), Arc::new(tokens));
+    let bundle = LoadedBundle {
+        bytes: base.bytes.len().saturating_add(bytes.len()),
+        keys: loaded.keys.clone(),
+        base: Arc::clone(base),
+        delta: Some(applying),
+    };
+    Ok(Some((snapshot, bundle)))
 }
 
 /// A digest both removed and changed by one delta is contradictory: refuse it.
@@ -261,6 +184,45 @@ fn check_disjoint(delta: &BundleTokens) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The header of a full bundle that a delta is built on, read and its layout checked, not
+/// verified: whoever builds holds the private key and the base it built.
+pub(crate) fn read_base(base_bundle: &[u8]) -> Result<Header, Error> {
+    let header = read_header(base_bundle)?;
+    check_layout(&header, base_bundle)?;
+    if header.kind != BundleKind::Bundle {
+        return Err(Error::Bundle(BundleError::WrongType("a full bundle as the base of a delta, got a delta")));
+    }
+    Ok(header)
+}
+
+/// The bytes of section `i`.
+pub(crate) fn section<'b>(header: &Header, bytes: &'b [u8], i: usize) -> Result<&'b [u8], Error> {
+    let (start, len) = header.section(i);
+    start.checked_add(len).and_then(|end| bytes.get(start..end)).ok_or(Error::Bundle(BundleError::Truncated))
+}
+
+/// Reads the compiled profile in place: every index checked against its table.
+pub(crate) fn decode_profile(header: &Header, bytes: &[u8]) -> Result<Profile, Error> {
+    Profile::load(section(header, bytes, PROFILE)?)
+        .map_err(|e| Error::Bundle(BundleError::Corrupt(format!("the bundle's profile cannot be used: {e}"))))
+}
+
+/// Decodes the meta section: the whole section one `Meta`, nothing after it, and its
+/// `issued_at` the header's.
+pub(crate) fn decode_meta(header: &Header, bytes: &[u8]) -> Result<Meta, Error> {
+    let section = section(header, bytes, META)?;
+    let corrupt = |what: String| Error::Bundle(BundleError::Corrupt(what));
+    let (meta, rest): (Meta, &[u8]) =
+        postcard::take_from_bytes(section).map_err(|e| corrupt(format!("the meta section cannot be read: {e}")))?;
+    if !rest.is_empty() {
+        return Err(corrupt("the meta section has bytes after its end".into()));
+    }
+    if meta.issued_at() != header.issued_at {
+        return Err(corrupt("the meta section's issued_at differs from the header's".into()));
+    }
+    Ok(meta)
 }
 
 /// Sizes of a bundle's sections, in bytes.
@@ -324,7 +286,7 @@ fn hex(bytes: &[u8]) -> String {
 /// at) and reports its header.
 ///
 /// # Errors
-/// As [`Engine::load`], except that an expired bundle is reported, not refused.
+/// As [`Engine::load`](crate::Engine::load), except that an expired bundle is reported, not refused.
 pub fn inspect_bundle(bytes: &[u8], public_keys: &[PublicKey]) -> Result<BundleInfo, Error> {
     let h = verify(bytes, public_keys)?;
     TableLayout::parse(&h, bytes)?;

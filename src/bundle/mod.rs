@@ -12,7 +12,8 @@
 //! - `stream`: [`BundleBuilder`], a bundle from a state and its tokens streamed as NDJSON;
 //! - `changes`: `build_delta_from_changes` (revoke/remove/upsert/policy change on the base),
 //!   and the same changes on a snapshot in memory (`Engine::with_changes`);
-//! - `load`: `Engine::load`, `Engine::apply_delta`, `inspect_bundle`.
+//! - `load`: `open` (a verified bundle into a snapshot and the [`LoadedBundle`] an engine
+//!   keeps), `apply_delta`, the meta and profile sections read back, `inspect_bundle`.
 
 mod build;
 mod changes;
@@ -25,27 +26,14 @@ mod stream;
 mod tokens;
 mod wire;
 
-use std::sync::Arc;
-
 pub use build::{build_bundle, build_delta};
 pub(crate) use changes::apply_to_snapshot;
 pub use changes::build_delta_from_changes;
 pub use format::BundleKind;
 pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey, PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
+pub(crate) use load::{apply_delta, open, LoadedBundle};
 pub use load::{inspect_bundle, BundleInfo, SectionSizes};
 pub use stream::BundleBuilder;
 
-pub(crate) use pack::{digest_order, split_digest};
 pub(crate) use record::{Packed, PackedNets, PackedScopes};
 pub(crate) use tokens::DELTA_SLOT;
-
-/// What an engine keeps of the verified bundle it was loaded from: the keys (to verify
-/// deltas), the base bundle (its bytes back the token lookups), and the applied delta.
-#[derive(Clone, Debug)]
-pub struct LoadedBundle {
-    /// Size of the bundle bytes (and of the applied delta, if any).
-    pub bytes: usize,
-    pub(crate) keys: Vec<PublicKey>,
-    pub(crate) base: Arc<load::Base>,
-    pub(crate) delta: Option<load::AppliedDelta>,
-}

@@ -100,7 +100,7 @@ fn forwarded_for(element: &str) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::pipeline::request::Headers;
-    use crate::state::parse_cidr;
+    use crate::read::parse_cidr;
 
     fn resolve(n: &Network, h: &Headers, remote: Option<&str>) -> (Option<IpAddr>, Source) {
         let request = crate::Request { headers: h.clone(), ..crate::Request::default() };

@@ -648,7 +648,7 @@ impl<'a, 'r> Context<'a, 'r> {
     #[cfg_attr(scopegate_speed, optimize(speed))]
     fn password<T>(&mut self, user: &str, trace: &mut Trace<'_>) -> Step_<'a, T> {
         let dir = &self.snapshot.meta.directory;
-        let principal = dir.principals.iter().find(|p| p.answers_to(user));
+        let principal = dir.principals().iter().find(|p| p.answers_to(user));
         let policy = self.snapshot.meta.policies.for_principal(principal);
         self.policy = Some(policy);
         trace.step("password", policy.password_auth == PasswordAuth::Allow, || {

@@ -2,16 +2,14 @@
 //! error), then references (resources, principals, scopes) resolved against each other. Nothing
 //! is half-built: the result is a complete `CompiledState` or an error.
 
-pub use crate::read::{parse_cidr, parse_digest_hex};
-
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::read::{
     self, NetworkDoc, PolicyChangeDoc, PolicyDoc, PrincipalDoc, ProfileSource, StateDoc, TokenDoc, TokenPermissionsDoc,
 };
 
-use crate::directory::{Directory, Level, Principal, PrincipalKind, Project, Repository, ResourceKey};
+use crate::directory::{Directory, Principal, PrincipalKind, Project, Repository, ResourceKey};
 use crate::error::{quoted, redact_quotes, Error};
 use crate::policy::{ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS};
 use crate::profile::Profile;
@@ -19,15 +17,15 @@ use crate::snapshot::{MemoryTokens, Meta, Snapshot};
 use crate::token::{digest_token, parse_prefix, Binding, TokenFormat, TokenKind, TokenRecord};
 
 /// The built-in profile a state gets when it names none.
-pub const DEFAULT_PROFILE: &str = "bitbucket-cloud";
+pub(crate) const DEFAULT_PROFILE: &str = "bitbucket-cloud";
 
 /// A state, checked and resolved: the input to a bundle build or an unsigned snapshot.
 #[derive(Clone, Debug)]
 pub struct CompiledState {
-    pub meta: Meta,
-    pub profile: Profile,
+    pub(crate) meta: Meta,
+    pub(crate) profile: Profile,
     /// Sorted by digest, digests unique.
-    pub tokens: Vec<TokenRecord>,
+    pub(crate) tokens: Vec<TokenRecord>,
 }
 
 impl CompiledState {
@@ -39,16 +37,28 @@ impl CompiledState {
         compile(read::state(json)?)
     }
 
+    /// The directory, policies and settings.
+    #[must_use]
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The API's scopes and routes.
+    #[must_use]
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The token records, in digest order.
+    #[must_use]
+    pub fn tokens(&self) -> &[TokenRecord] {
+        &self.tokens
+    }
+
     /// An unsigned snapshot of this state.
     #[must_use]
     pub fn into_snapshot(self) -> Snapshot {
-        let by_digest: BTreeMap<[u8; 32], TokenRecord> = self.tokens.into_iter().map(|t| (t.digest, t)).collect();
-        Snapshot {
-            meta: self.meta,
-            profile: self.profile,
-            expires_at: None,
-            tokens: Arc::new(MemoryTokens { by_digest }),
-        }
+        Snapshot::new(self.meta, self.profile, None, Arc::new(MemoryTokens::new(self.tokens)))
     }
 }
 
@@ -76,10 +86,10 @@ fn compile(mut doc: StateDoc) -> Result<CompiledState, Error> {
         tokens.push(record);
     }
     // NOTE: ordered by bucketing the digests, then moved: a comparison sort of a million
-    // records ran in V8's baseline tier for most of a bundle build (src/bundle/pack.rs).
-    let digests: Vec<(u128, u128)> = tokens.iter().map(|t| crate::bundle::split_digest(&t.digest)).collect();
+    // records ran in V8's baseline tier for most of a bundle build (src/token/order.rs).
+    let digests: Vec<(u128, u128)> = tokens.iter().map(|t| crate::token::split_digest(&t.digest)).collect();
     let mut slots: Vec<Option<TokenRecord>> = tokens.into_iter().map(Some).collect();
-    let tokens: Vec<TokenRecord> = crate::bundle::digest_order(&digests)
+    let tokens: Vec<TokenRecord> = crate::token::digest_order(&digests)
         .into_iter()
         .filter_map(|i| slots.get_mut(i as usize).and_then(Option::take))
         .collect();
@@ -129,7 +139,7 @@ fn compile_token_permissions(doc: Option<TokenPermissionsDoc>) -> TokenPermissio
 ///
 /// # Errors
 /// `Error::State` with the JSON path of the first problem.
-pub fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
+pub(crate) fn apply_policy_change(json: &str, current: &Meta) -> Result<Meta, Error> {
     apply_policy_doc(read::policy_change(json)?, current)
 }
 
@@ -187,7 +197,7 @@ fn builtin(name: &str) -> Result<Profile, Error> {
 
 fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
     let res = &doc.resources;
-    let mut dir = Directory::default();
+    let (mut workspace_list, mut project_list, mut repository_list) = (Vec::new(), Vec::new(), Vec::new());
     // NOTE: what is listed so far, case-folded, so each check is one lookup instead of a scan
     // (3,000 repositories were 4.5 million comparisons).
     let fold = |s: &str| s.to_ascii_lowercase();
@@ -207,7 +217,7 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
                 format!("duplicate workspace {}", quoted(w)),
             ));
         }
-        dir.workspaces.push(w.clone());
+        workspace_list.push(w.clone());
     }
     for (i, p) in res.projects.iter().enumerate() {
         if !workspaces.contains(&fold(&p.workspace)) {
@@ -222,7 +232,7 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
                 format!("expected a new project key, got {}", quoted(&p.key)),
             ));
         }
-        dir.projects.push(Project { workspace: p.workspace.clone(), key: p.key.clone() });
+        project_list.push(Project { workspace: p.workspace.clone(), key: p.key.clone() });
     }
     for (i, r) in res.repositories.iter().enumerate() {
         if !workspaces.contains(&fold(&r.workspace)) {
@@ -245,14 +255,15 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
                 format!("expected a new repository slug, got {}", quoted(&r.slug)),
             ));
         }
-        dir.repositories.push(Repository {
+        repository_list.push(Repository {
             workspace: r.workspace.clone(),
             slug: r.slug.clone(),
             project: r.project.clone(),
             public: r.public,
         });
     }
-    let mut dir = dir.indexed();
+    let dir = Directory::new(workspace_list, project_list, repository_list, Vec::new());
+    let mut principals = Vec::with_capacity(doc.principals.len());
     let mut ids = HashSet::new();
     for (i, p) in doc.principals.iter().enumerate() {
         if p.id.is_empty() || !ids.insert(p.id.as_str()) {
@@ -267,7 +278,7 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
                 .map_err(|m| Error::state(format!("principals[{i}].permissions[{j}].resource"), m))?;
             permissions.push((key, perm.level));
         }
-        dir.principals.push(Principal {
+        principals.push(Principal {
             id: p.id.clone(),
             kind: p.kind,
             email: p.email.clone(),
@@ -279,7 +290,7 @@ fn compile_directory(doc: &StateDoc) -> Result<Directory, Error> {
         });
     }
     check_usernames(&doc.principals)?;
-    Ok(dir.indexed())
+    Ok(dir.with_principals(principals))
 }
 
 /// Basic auth picks the principal by its username, so a username must name one principal:
@@ -329,7 +340,7 @@ fn check_usernames(principals: &[PrincipalDoc]) -> Result<(), Error> {
 ///
 /// # Errors
 /// A message (without path) when the reference is unknown, ambiguous or malformed.
-pub fn resolve_resource(dir: &Directory, text: &str) -> Result<ResourceKey, String> {
+pub(crate) fn resolve_resource(dir: &Directory, text: &str) -> Result<ResourceKey, String> {
     let explicit = |kind: &str| text.strip_prefix(kind).and_then(|t| t.strip_prefix(':'));
     let key = if let Some(ws) = explicit("workspace") {
         ResourceKey::Workspace { workspace: ws.to_string() }
@@ -365,12 +376,12 @@ pub fn resolve_resource(dir: &Directory, text: &str) -> Result<ResourceKey, Stri
 fn canonical(dir: &Directory, key: &ResourceKey) -> Option<ResourceKey> {
     match key {
         ResourceKey::Workspace { workspace } => dir
-            .workspaces
+            .workspaces()
             .iter()
             .find(|w| w.eq_ignore_ascii_case(workspace))
             .map(|w| ResourceKey::Workspace { workspace: w.clone() }),
         ResourceKey::Project { workspace, key } => dir
-            .projects
+            .projects()
             .iter()
             .find(|p| p.workspace.eq_ignore_ascii_case(workspace) && p.key.eq_ignore_ascii_case(key))
             .map(|p| ResourceKey::Project { workspace: p.workspace.clone(), key: p.key.clone() }),
@@ -632,10 +643,4 @@ fn check_secret_format(secret: &str, kind: TokenKind) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
-}
-
-/// The level name for messages.
-#[must_use]
-pub fn level_name(level: Option<Level>) -> &'static str {
-    level.map_or("none", Level::as_str)
 }

@@ -1,11 +1,13 @@
 //! Tokens: their kinds, their records in a snapshot, and their string format.
 
 mod format;
+mod order;
 
 pub use format::{
     checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, BitbucketToken,
     MintedToken, TokenFormat,
 };
+pub(crate) use order::{digest_order, split_digest};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
