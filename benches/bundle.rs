@@ -69,7 +69,7 @@ fn estate(n: usize) -> (String, String) {
     let users = 3000;
     let service_accounts = 200;
     let mut s = String::with_capacity(n * 330 + 1_000_000);
-    let t = |secs: i64| Timestamp(secs).to_string();
+    let t = |secs: i64| Timestamp::from_unix_seconds(secs).to_string();
     write!(s, r#"{{"issued_at":"{}","resources":{{"workspaces":["#, t(ISSUED)).unwrap();
     for w in 0..workspaces {
         write!(s, r#"{}{{"slug":"ws{w}"}}"#, if w > 0 { "," } else { "" }).unwrap();
@@ -217,7 +217,7 @@ fn child(path: &str, n: usize) {
     let bytes = std::fs::read(path).unwrap();
     let with_bytes = rss_kib();
     let keys = [key().public_key()];
-    let now = Timestamp(ISSUED + 60);
+    let now = Timestamp::from_unix_seconds(ISSUED + 60);
     let started = Instant::now();
     let info = inspect_bundle(&bytes, &keys).unwrap();
     let verify = started.elapsed();

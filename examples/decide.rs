@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let engine = Engine::from_state_json(&std::fs::read_to_string(state)?)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     let request = Request::new(method, url).header("Authorization", &format!("Bearer {token}"));
-    let explained = engine.explain(&request, Timestamp(i64::try_from(now)?));
+    let explained = engine.explain(&request, Timestamp::from_unix_seconds(i64::try_from(now)?));
     for step in &explained.steps {
         println!("{:>14} {} {}", step.step, if step.ok { "ok  " } else { "FAIL" }, step.detail);
     }

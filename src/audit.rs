@@ -15,6 +15,7 @@ pub const MAX_FINDINGS: usize = 10_000;
 /// What kind of problem a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FindingKind {
     /// Expires within the window.
     ExpiringSoon,
@@ -137,14 +138,14 @@ pub fn audit(snapshot: &Snapshot, now: Timestamp, expiring_within_days: u32) -> 
             (_, None) => {
                 add(finding(FindingKind::NoExpiry, Severity::Medium, format!("`{}` never expires", t.id)), &mut report)
             }
-            (Some(c), Some(e)) if e.0 - c.0 > i64::from(policy.max_token_lifetime_days) * DAY => add(
+            (Some(c), Some(e)) if e.seconds_since(c) > i64::from(policy.max_token_lifetime_days) * DAY => add(
                 finding(
                     FindingKind::BeyondPolicyLifetime,
                     Severity::Medium,
                     format!(
                         "`{}` lives {} days; policy `{}` allows {}",
                         t.id,
-                        (e.0 - c.0) / DAY,
+                        e.seconds_since(c) / DAY,
                         policy.name,
                         policy.max_token_lifetime_days
                     ),

@@ -144,7 +144,7 @@ fn decide(
     let max_days = i64::from(policy.max_token_lifetime_days.min(MAX_LIFETIME_DAYS));
     match expires {
         Some(e) if e <= now => Err((Reason::TokenExpired, format!("the expiry {e} is already past"))),
-        Some(e) if e.0 - now.0 > max_days * DAY => Err((
+        Some(e) if e.seconds_since(now) > max_days * DAY => Err((
             Reason::TokenLifetimeExceedsPolicy,
             format!("policy `{}` allows at most {max_days} days", policy.name),
         )),

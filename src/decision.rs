@@ -29,6 +29,7 @@ impl Effect {
 /// The one reason behind a decision (the contract's reason codes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reason {
     Ok,
     NoCredentials,

@@ -88,6 +88,7 @@ pub(crate) fn redact_quotes(message: &str) -> String {
 
 /// Why a bundle was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BundleError {
     /// Shorter than its header or its declared sections.
     Truncated,
@@ -146,6 +147,7 @@ impl fmt::Display for BundleError {
 
 /// Everything that can go wrong outside a decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The state JSON is malformed or inconsistent, at `path`.
     State { path: String, message: String },

@@ -42,7 +42,7 @@ pub fn estate(snapshot: &Snapshot, now: Timestamp, weeks: u32) -> Estate {
             None => out.no_expiry += 1,
             Some(e) if e <= now => out.expired += 1,
             Some(e) => {
-                let week = usize::try_from((e.0 - now.0 - 1) / (7 * DAY)).unwrap_or(usize::MAX);
+                let week = usize::try_from((e.seconds_since(now) - 1) / (7 * DAY)).unwrap_or(usize::MAX);
                 match out.weeks.get_mut(week) {
                     Some(slot) => *slot += 1,
                     None => out.later += 1,

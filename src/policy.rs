@@ -126,6 +126,7 @@ impl Policies {
 /// Which header carries the client address when a trusted proxy forwards the request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ClientIpHeader {
     #[default]
     XForwardedFor,

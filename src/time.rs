@@ -7,7 +7,7 @@ use std::fmt;
 
 /// A point in time, in whole seconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub struct Timestamp(pub i64);
+pub struct Timestamp(i64);
 
 /// Seconds in one day.
 pub const DAY: i64 = 86_400;
@@ -23,7 +23,7 @@ impl Timestamp {
     /// # Examples
     /// ```
     /// use scopegate::Timestamp;
-    /// assert_eq!(Timestamp::parse("1970-01-02T00:00:00Z"), Some(Timestamp(86_400)));
+    /// assert_eq!(Timestamp::parse("1970-01-02T00:00:00Z"), Some(Timestamp::from_unix_seconds(86_400)));
     /// assert_eq!(Timestamp::parse("tomorrow"), None);
     /// ```
     #[must_use]
@@ -93,11 +93,72 @@ impl Timestamp {
         Some(Timestamp((ms / 1000.0).floor() as i64))
     }
 
-    /// This time plus `seconds`, saturating.
+    /// The time `seconds` after the epoch (before it, if negative).
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::Timestamp;
+    /// let t = Timestamp::from_unix_seconds(86_400);
+    /// assert_eq!(t.to_string(), "1970-01-02T00:00:00Z");
+    /// assert_eq!(t.unix_seconds(), 86_400);
+    /// ```
+    #[must_use]
+    pub const fn from_unix_seconds(seconds: i64) -> Timestamp {
+        Timestamp(seconds)
+    }
+
+    /// Seconds since the epoch.
+    #[must_use]
+    pub const fn unix_seconds(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `seconds` (minus, if negative), saturating.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::Timestamp;
+    /// let t = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+    /// assert_eq!(t.plus(3600).to_string(), "2026-11-22T11:00:00Z");
+    /// assert_eq!(t.plus(-300).to_string(), "2026-11-22T09:55:00Z");
+    /// ```
     #[must_use]
     #[cfg_attr(scopegate_speed, optimize(speed))]
     pub fn plus(self, seconds: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(seconds))
+    }
+
+    /// This time plus `seconds`, or `None` past the range of the clock.
+    #[must_use]
+    #[cfg_attr(scopegate_speed, optimize(speed))]
+    pub fn checked_plus(self, seconds: i64) -> Option<Timestamp> {
+        self.0.checked_add(seconds).map(Timestamp)
+    }
+
+    /// This time plus `days` whole days, saturating.
+    #[must_use]
+    pub fn plus_days(self, days: i64) -> Timestamp {
+        self.plus(days.saturating_mul(DAY))
+    }
+
+    /// Seconds from `earlier` to this time (negative if `earlier` is later), saturating.
+    ///
+    /// # Examples
+    /// ```
+    /// use scopegate::Timestamp;
+    /// let (a, b) = (Timestamp::parse("2026-11-22T10:00:00Z").unwrap(), Timestamp::parse("2026-11-23T10:00:00Z").unwrap());
+    /// assert_eq!(b.seconds_since(a), 86_400);
+    /// assert_eq!(a.seconds_since(b), -86_400);
+    /// ```
+    #[must_use]
+    pub fn seconds_since(self, earlier: Timestamp) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// Seconds from `earlier` to this time, or `None` when the difference does not fit.
+    #[must_use]
+    pub fn checked_seconds_since(self, earlier: Timestamp) -> Option<i64> {
+        self.0.checked_sub(earlier.0)
     }
 }
 

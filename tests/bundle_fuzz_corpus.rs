@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 
 /// Must match fuzz/fuzz_targets/common.rs.
 const FUZZ_SEED: [u8; 32] = [7; 32];
-const FUZZ_NOW: Timestamp = Timestamp(1_795_341_660);
+const FUZZ_NOW: Timestamp = Timestamp::from_unix_seconds(1_795_341_660);
 const TTL: u64 = 366 * 86_400;
 
 fn state(tokens: Vec<Value>, issued_at: &str, api_tokens: &str) -> CompiledState {

@@ -139,7 +139,10 @@ fn a_bundle_or_delta_from_the_future_is_refused_at_load() {
          (2026-11-22T09:54:59Z); the clock is behind or the bundle is from the future"
     );
     // `now: 0` (1970) loads nothing.
-    assert!(matches!(bundle_err(Engine::load(&bytes, &keys, Timestamp(0))), BundleError::NotYetValid(..)));
+    assert!(matches!(
+        bundle_err(Engine::load(&bytes, &keys, Timestamp::from_unix_seconds(0))),
+        BundleError::NotYetValid(..)
+    ));
 
     let mut engine = load(&bytes);
     let future = delta(&bytes, &state_at("2026-11-22T11:00:00Z", true));
@@ -155,7 +158,9 @@ fn requests_at_a_clock_before_the_snapshot_are_denied() {
     let unsigned = Engine::from_state_json(&small_state().to_string()).unwrap();
     for engine in [&signed, &unsigned] {
         assert_eq!(decision(engine, "secret-t-mary", now()).reason, Reason::Ok);
-        for early in [Timestamp(0), issued().plus(-CLOCK_SKEW_SECONDS - 1), at("2025-01-01T00:00:00Z")] {
+        for early in
+            [Timestamp::from_unix_seconds(0), issued().plus(-CLOCK_SKEW_SECONDS - 1), at("2025-01-01T00:00:00Z")]
+        {
             let d = decision(engine, "secret-t-mary", early);
             assert_eq!(d.reason, Reason::BundleNotYetValid, "{early}");
             assert!(!d.allow);
@@ -164,7 +169,7 @@ fn requests_at_a_clock_before_the_snapshot_are_denied() {
             let anonymous = engine.check(&Request::new("GET", "/2.0/repositories/acme/docs"), early);
             assert_eq!(anonymous.reason, Reason::BundleNotYetValid);
         }
-        let explained = engine.explain(&requests("secret-t-mary")[0], Timestamp(0));
+        let explained = engine.explain(&requests("secret-t-mary")[0], Timestamp::from_unix_seconds(0));
         assert_eq!(explained.steps.first().map(|s| (s.step, s.ok)), Some(("bundle", false)));
         assert_eq!(decision(engine, "secret-t-mary", issued().plus(-CLOCK_SKEW_SECONDS)).reason, Reason::Ok);
     }

@@ -867,7 +867,7 @@ proptest! {
     #[test]
     fn arbitrary_requests_always_get_a_well_formed_decision(request in request(), engine in 0..4usize, secs in any::<i32>()) {
         let engine = &fuzz_engines()[engine];
-        let now = Timestamp(1_795_000_000 + i64::from(secs));
+        let now = Timestamp::from_unix_seconds(1_795_000_000 + i64::from(secs));
         let d = engine.check(&request, now);
         if let Err(e) = well_formed(&d) {
             prop_assert!(false, "{e}\nrequest: {request:?}");

@@ -182,7 +182,7 @@ fn tokens_in_state_fields_never_reach_errors_or_decisions() {
 fn tokens_in_credentials_never_reach_decisions_or_traces() {
     let state = full_state();
     let engine = Engine::from_state_json(&state.to_string()).unwrap();
-    let early = Timestamp(0);
+    let early = Timestamp::from_unix_seconds(0);
     for token in tokens() {
         // Also as a listed token, so requests get past the lookup with it.
         let mut with_token = state.clone();

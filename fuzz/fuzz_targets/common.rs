@@ -7,7 +7,7 @@ use scopegate::{Engine, PublicKey, Request, Timestamp};
 pub const SEED: [u8; 32] = [7; 32];
 
 /// A time inside the seeds' lifetime.
-pub const NOW: Timestamp = Timestamp(1_795_341_660);
+pub const NOW: Timestamp = Timestamp::from_unix_seconds(1_795_341_660);
 
 pub fn keys() -> [PublicKey; 1] {
     [scopegate::PrivateKey::from_bytes(&SEED).public_key()]

@@ -13,7 +13,7 @@ static ENGINE: OnceLock<scopegate::Engine> = OnceLock::new();
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let engine = ENGINE.get_or_init(|| scopegate::Engine::from_state_json(STATE).unwrap());
     let Ok(request) = serde_json::from_slice::<scopegate::Request>(data) else { return };
-    let d = engine.check(&request, scopegate::Timestamp(1_795_341_660));
+    let d = engine.check(&request, scopegate::Timestamp::from_unix_seconds(1_795_341_660));
     assert_eq!(d.allow, d.effect == scopegate::Effect::Allow);
     if let Some(checked) = d.required.as_ref().and_then(|r| r.resource.as_ref()) {
         match url_reference::reference(&request.url) {

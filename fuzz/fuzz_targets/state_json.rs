@@ -6,7 +6,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(engine) = scopegate::Engine::from_state_json(text) {
         let request = scopegate::Request::new("GET", "/2.0/repositories/acme/web").header("Authorization", "Bearer secret-0");
-        let _ = engine.explain(&request, scopegate::Timestamp(1_795_341_660));
-        let _ = engine.audit(scopegate::Timestamp(1_795_341_660), 30);
+        let _ = engine.explain(&request, scopegate::Timestamp::from_unix_seconds(1_795_341_660));
+        let _ = engine.audit(scopegate::Timestamp::from_unix_seconds(1_795_341_660), 30);
     }
 });

@@ -137,8 +137,7 @@ pub(crate) fn expiry(issued_at: Timestamp, ttl_seconds: u64) -> Result<Timestamp
     }
     i64::try_from(ttl_seconds)
         .ok()
-        .and_then(|ttl| issued_at.0.checked_add(ttl))
-        .map(Timestamp)
+        .and_then(|ttl| issued_at.checked_plus(ttl))
         .ok_or_else(|| Error::Input(format!("ttl_seconds {ttl_seconds} is too large")))
 }
 

@@ -45,6 +45,7 @@ pub(crate) const REMOVED: usize = 9;
 
 /// A full bundle, or a delta on top of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BundleKind {
     /// A complete snapshot.
     Bundle,
@@ -108,8 +109,8 @@ impl Header {
         out.push(0);
         out.extend_from_slice(&(self.total_len as u64).to_le_bytes());
         out.extend_from_slice(&self.key_id.0);
-        out.extend_from_slice(&self.issued_at.0.to_le_bytes());
-        out.extend_from_slice(&self.expires_at.0.to_le_bytes());
+        out.extend_from_slice(&self.issued_at.unix_seconds().to_le_bytes());
+        out.extend_from_slice(&self.expires_at.unix_seconds().to_le_bytes());
         out.extend_from_slice(&u32_of(self.tokens, "token count")?.to_le_bytes());
         out.extend_from_slice(&u32_of(self.removed, "removed count")?.to_le_bytes());
         out.extend_from_slice(&self.base);
@@ -172,8 +173,8 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, Error> {
     let reserved = r.u8().ok_or(truncated.clone())?;
     let total_len = r.u64_le().ok_or(truncated.clone())?;
     let key_id = KeyId(r.array().ok_or(truncated.clone())?);
-    let issued_at = Timestamp(r.i64_le().ok_or(truncated.clone())?);
-    let expires_at = Timestamp(r.i64_le().ok_or(truncated.clone())?);
+    let issued_at = Timestamp::from_unix_seconds(r.i64_le().ok_or(truncated.clone())?);
+    let expires_at = Timestamp::from_unix_seconds(r.i64_le().ok_or(truncated.clone())?);
     let tokens = r.u32_le().ok_or(truncated.clone())?;
     let removed = r.u32_le().ok_or(truncated.clone())?;
     let base: [u8; 32] = r.array().ok_or(truncated.clone())?;

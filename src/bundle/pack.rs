@@ -252,12 +252,14 @@ impl TokenTable {
         let ips = if t.allowed_ips.is_empty() { 0 } else { 1 + self.ip_lists.bump(&ip_list_bytes(&t.allowed_ips))? };
         let created_at = match t.created_at {
             None => 0,
-            Some(c) => zigzag(c.0.checked_sub(self.issued_at.0).ok_or_else(range)?).checked_add(1).ok_or_else(range)?,
+            Some(c) => {
+                zigzag(c.checked_seconds_since(self.issued_at).ok_or_else(range)?).checked_add(1).ok_or_else(range)?
+            }
         };
         let expires_at = match t.expires_at {
             None => 0,
             Some(e) => {
-                let d = e.0.checked_sub(t.created_at.unwrap_or(self.issued_at).0).ok_or_else(range)?;
+                let d = e.checked_seconds_since(t.created_at.unwrap_or(self.issued_at)).ok_or_else(range)?;
                 let code = if d % DAY == 0 {
                     zigzag(d / DAY).checked_mul(2)
                 } else {
@@ -270,7 +272,7 @@ impl TokenTable {
             None => 0,
             Some(r) => {
                 head |= REVOKED;
-                zigzag(r.0.checked_sub(self.issued_at.0).ok_or_else(range)?)
+                zigzag(r.checked_seconds_since(self.issued_at).ok_or_else(range)?)
             }
         };
         let big = |_| Error::Input("the token ids and labels are larger than 4 GiB".into());

@@ -237,7 +237,7 @@ pub(crate) fn read_record<'a>(r: &mut Reader<'a>, dict: &Dict<'a>, slot: u32) ->
     };
     let created_at = match r.varint()? {
         0 => None,
-        v => Some(Timestamp(dict.tables.issued_at.0.checked_add(unzigzag(v.checked_sub(1)?))?)),
+        v => Some(dict.tables.issued_at.checked_plus(unzigzag(v.checked_sub(1)?))?),
     };
     let expires_at = match r.varint()? {
         0 => None,
@@ -245,14 +245,11 @@ pub(crate) fn read_record<'a>(r: &mut Reader<'a>, dict: &Dict<'a>, slot: u32) ->
             let code = v.checked_sub(1)?;
             let amount = unzigzag(code >> 1);
             let seconds = if code & 1 == 0 { amount.checked_mul(DAY)? } else { amount };
-            Some(Timestamp(created_at.unwrap_or(dict.tables.issued_at).0.checked_add(seconds)?))
+            Some(created_at.unwrap_or(dict.tables.issued_at).checked_plus(seconds)?)
         }
     };
-    let revoked_at = if head & REVOKED != 0 {
-        Some(Timestamp(dict.tables.issued_at.0.checked_add(unzigzag(r.varint()?))?))
-    } else {
-        None
-    };
+    let revoked_at =
+        if head & REVOKED != 0 { Some(dict.tables.issued_at.checked_plus(unzigzag(r.varint()?))?) } else { None };
     Some(Packed {
         dict: *dict,
         slot,
@@ -293,13 +290,13 @@ mod tests {
             resource: (i % 3 == 1).then(|| ResourceKey::Repository { workspace: "acme".into(), slug: "web".into() }),
             scopes: if i % 2 == 0 { vec!["repository".into(), "pullrequest".into()] } else { Vec::new() },
             access: [None, Some(AccessMode::ReadOnly), Some(AccessMode::ReadWrite)][usize::from(i) % 3],
-            created_at: (i % 4 != 0).then_some(Timestamp(1_700_000_000 - i64::from(i) * 1000)),
+            created_at: (i % 4 != 0).then_some(Timestamp::from_unix_seconds(1_700_000_000 - i64::from(i) * 1000)),
             expires_at: match i % 3 {
                 0 => None,
-                1 => Some(Timestamp(1_700_000_000 - i64::from(i) * 1000 + 90 * DAY)),
-                _ => Some(Timestamp(1_600_000_007)),
+                1 => Some(Timestamp::from_unix_seconds(1_700_000_000 - i64::from(i) * 1000 + 90 * DAY)),
+                _ => Some(Timestamp::from_unix_seconds(1_600_000_007)),
             },
-            revoked_at: (i % 5 == 0).then_some(Timestamp(1_700_000_123)),
+            revoked_at: (i % 5 == 0).then_some(Timestamp::from_unix_seconds(1_700_000_123)),
             created_by: match i % 4 {
                 0 => None,
                 1 => Some("u-admin".into()),
@@ -317,7 +314,7 @@ mod tests {
     fn records_round_trip() {
         // Digests `[i; 32]` for i in 0..30: pushed in digest order.
         let records: Vec<TokenRecord> = (0..30).map(record).collect();
-        let issued = Timestamp(1_700_000_000);
+        let issued = Timestamp::from_unix_seconds(1_700_000_000);
         let table = TokenTable::of(&records, issued).unwrap();
         let order = table.order();
         assert_eq!(order, (0..30).collect::<Vec<u32>>());
@@ -374,7 +371,7 @@ mod tests {
             created_by: None,
             allowed_ips: Vec::new(),
         };
-        let table = TokenTable::of([&t], Timestamp(0)).unwrap();
+        let table = TokenTable::of([&t], Timestamp::from_unix_seconds(0)).unwrap();
         let order = table.order();
         let [.., records] = table.sections(&order).unwrap();
         assert_eq!(records.len(), crate::bundle::format::MIN_RECORD_LEN);

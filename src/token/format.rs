@@ -18,6 +18,7 @@ pub const TOKEN_LEN: usize = PREFIX_LEN + RANDOM_LEN + CHECK_LEN;
 
 /// What the format says about a credential string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TokenFormat {
     /// Not a scopegate token (issued elsewhere, or a password): looked up by digest only.
     Foreign,
@@ -51,6 +52,7 @@ impl TokenFormat {
 /// matched. Nothing else about their format is public: no length, alphabet or checksum is
 /// checked, and a mistyped one is found out by its digest like any other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BitbucketToken {
     /// `ATBB...`: an app password.
     AppPassword,

@@ -19,6 +19,7 @@ use crate::time::Timestamp;
 /// The eight kinds of credential (the contract's `kind` strings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TokenKind {
     RepositoryAccessToken,
     ProjectAccessToken,
