@@ -43,7 +43,7 @@ pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Times
         if !snapshot.profile.has_scope(s) {
             return Err(Error::Input(format!(
                 "scopes: unknown scope {} in profile `{}`",
-                crate::error::ticked(s),
+                crate::redact::ticked(s),
                 snapshot.profile.name()
             )));
         }
@@ -54,7 +54,7 @@ pub fn can_create(snapshot: &Snapshot, actor: &str, spec: &TokenSpec, now: Times
     };
     let expires = match &spec.expires_at {
         Some(text) => Some(Timestamp::parse(text).ok_or_else(|| {
-            Error::Input(format!("expires_at: expected an RFC 3339 time, got {}", crate::error::ticked(text)))
+            Error::Input(format!("expires_at: expected an RFC 3339 time, got {}", crate::redact::ticked(text)))
         })?),
         None => None,
     };

@@ -37,6 +37,7 @@ mod policy;
 mod preview;
 mod profile;
 mod read;
+mod redact;
 mod revoke;
 mod snapshot;
 mod state;
@@ -44,6 +45,7 @@ mod time;
 mod token;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+mod wire;
 
 pub use audit::{AuditReport, Finding, FindingKind, Severity};
 pub use bundle::build_delta_from_changes;

@@ -59,7 +59,7 @@ fn floor(ms: Option<f64>, text: Option<String>) -> Result<Option<Timestamp>, JsE
             .map(Some)
             .ok_or_else(|| error("`minIssuedAt` must be a finite number of milliseconds since the epoch")),
         (None, Some(text)) => Timestamp::parse(&text).map(Some).ok_or_else(|| {
-            error(&format!("`minIssuedAt`: expected an RFC 3339 time, got {}", crate::error::quoted(&text)))
+            error(&format!("`minIssuedAt`: expected an RFC 3339 time, got {}", crate::redact::quoted(&text)))
         }),
         (None, None) => Ok(None),
     }
@@ -253,12 +253,12 @@ mod admin {
     /// JS to Rust: JSON text (from `JSON.stringify`) through the type's own `Deserialize`;
     /// `what` names the argument in errors. The position serde_json appends is dropped: the
     /// caller wrote an object, not this text; values serde quotes are redacted by the rule of
-    /// [`crate::error::quoted`].
+    /// [`crate::redact::quoted`].
     fn from_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, JsError> {
         serde_json::from_str(json).map_err(|e| {
             let message = e.to_string();
             let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(head, _)| head);
-            error(&[what, ": ", &crate::error::redact_quotes(message)].concat())
+            error(&[what, ": ", &crate::redact::redact_quotes(message)].concat())
         })
     }
 
@@ -549,7 +549,7 @@ mod admin {
             let expected = TokenKind::ALL.map(TokenKind::as_str).join(", ");
             return Err(error(&format!(
                 "unknown token kind {}, expected one of {expected}",
-                crate::error::ticked(kind)
+                crate::redact::ticked(kind)
             )));
         };
         let minted = crate::mint_token(kind).map_err(engine_error)?;

@@ -5,9 +5,10 @@
 //! after it, so a tampered bundle is rejected before any of its contents is interpreted.
 
 use crate::bundle::keys::{KeyId, PublicKey};
-use crate::bundle::wire::{Reader, Table};
 use crate::error::{BundleError, Error};
 use crate::time::Timestamp;
+pub(crate) use crate::token::TableLayout;
+use crate::wire::{Reader, Table};
 
 /// The first four bytes of every bundle and delta.
 pub(crate) const MAGIC: [u8; 4] = *b"SGDB";
@@ -273,21 +274,6 @@ pub(crate) fn check_layout(h: &Header, bytes: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The token table of a bundle or delta: positions of its sections in the bytes, checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TableLayout {
-    pub count: usize,
-    pub issued_at: Timestamp,
-    pub prefixes: usize,
-    pub blocks: usize,
-    pub records: (usize, usize),
-    pub strings: Table,
-    pub resources: Table,
-    pub scope_sets: Table,
-    pub ip_lists: Table,
-    pub removed: (usize, usize),
-}
-
 impl TableLayout {
     /// Checks the tables, the block offsets and the order of the digest prefixes. Each loop
     /// is bounded by a section length already checked against the bundle's.
@@ -309,7 +295,7 @@ impl TableLayout {
         let mut previous = 0usize;
         let n_offsets = blocks_len / 4;
         for i in 0..n_offsets {
-            let off = crate::bundle::wire::u32_at(bytes, blocks.saturating_add(i.saturating_mul(4)))
+            let off = crate::wire::u32_at(bytes, blocks.saturating_add(i.saturating_mul(4)))
                 .and_then(|o| usize::try_from(o).ok())
                 .ok_or_else(|| corrupt("the block offsets are cut short"))?;
             let bad = if i == 0 { off != 0 } else { off < previous };

@@ -17,12 +17,12 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::bundle::format::{BLOCK, PREFIX_LEN};
-use crate::bundle::record::{LABEL, REVOKED};
-use crate::bundle::wire::{put_bytes, put_varint, write_table, zigzag, Reader};
 use crate::directory::ResourceKey;
-use crate::error::{ticked, Error};
+use crate::error::Error;
+use crate::redact::ticked;
 use crate::time::{Timestamp, DAY};
-use crate::token::{digest_order, split_digest, AccessMode, TokenKind, TokenRecord};
+use crate::token::{digest_order, split_digest, AccessMode, TokenKind, TokenRecord, LABEL, REVOKED};
+use crate::wire::{put_bytes, put_varint, write_table, zigzag, Reader};
 
 /// Values in the order they were first seen, each with its number and use count.
 struct Interner<K> {

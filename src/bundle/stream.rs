@@ -8,9 +8,9 @@
 use crate::bundle::build::bundle_of;
 use crate::bundle::keys::PrivateKey;
 use crate::bundle::pack::TokenTable;
-use crate::error::quoted;
 use crate::error::Error;
 use crate::profile::Profile;
+use crate::redact::quoted;
 use crate::snapshot::Meta;
 use crate::state::{compile_token_text, CompiledState, ResourceCache};
 

@@ -5,11 +5,10 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::bundle::format::{Prefix, TableLayout, BLOCK, PREFIX_LEN};
-use crate::bundle::record::{decode_record, read_record, skip_record, Dict};
-use crate::bundle::wire::{u32_at, Reader};
+use crate::bundle::format::{Prefix, BLOCK, PREFIX_LEN};
 use crate::snapshot::{TokenSource, Unreadable};
-use crate::token::{TokenRecord, TokenView};
+use crate::token::{decode_record, read_record, skip_record, Dict, TableLayout, TokenRecord, TokenView};
+use crate::wire::{u32_at, Reader};
 
 /// The slot bit of a delta's records in an overlay (the base's have it clear).
 pub(crate) const DELTA_SLOT: u32 = 1 << 31;

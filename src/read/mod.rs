@@ -39,7 +39,8 @@ use ipnet::IpNet;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::directory::Level;
-use crate::error::{may_quote, quoted, ticked, Error};
+use crate::error::Error;
+use crate::redact::{may_quote, quoted, ticked};
 use crate::time::Timestamp;
 use crate::token::has_token_prefix;
 

@@ -10,9 +10,10 @@ use crate::read::{
 };
 
 use crate::directory::{Directory, Principal, PrincipalKind, Project, Repository, ResourceKey};
-use crate::error::{quoted, redact_quotes, Error};
+use crate::error::Error;
 use crate::policy::{ClientIpHeader, Members, Network, Policies, Policy, TokenPermissions, MAX_LIFETIME_DAYS};
 use crate::profile::Profile;
+use crate::redact::{quoted, redact_quotes};
 use crate::snapshot::{MemoryTokens, Meta, Snapshot};
 use crate::token::{digest_token, parse_prefix, Binding, TokenFormat, TokenKind, TokenRecord};
 

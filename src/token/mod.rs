@@ -2,17 +2,20 @@
 
 mod format;
 mod order;
+mod packed;
 
 pub use format::{
     checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, BitbucketToken,
     MintedToken, TokenFormat,
 };
 pub(crate) use order::{digest_order, split_digest};
+pub(crate) use packed::{
+    decode_record, read_record, skip_record, Dict, Packed, PackedNets, PackedScopes, TableLayout, LABEL, REVOKED,
+};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Packed, PackedNets, PackedScopes};
 use crate::directory::{ResourceKey, ResourceRef};
 use crate::time::Timestamp;
 

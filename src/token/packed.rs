@@ -1,5 +1,7 @@
 //! One token record on the wire, and the shared tables it points into (strings, resources,
-//! scope sets, IP lists), read back. The writer is `pack.rs`; the tests here round-trip both.
+//! scope sets, IP lists), read back in place: what a [`TokenView`](super::TokenView) of a bundle
+//! reads. The writer is `bundle/pack.rs`; the tests here round-trip both. Here, not in `bundle`,
+//! so that `token` (which the bundle layer builds on) does not depend on `bundle`.
 //!
 //! ```text
 //! head        u8      bits 0-2 kind, bits 3-4 access (0 none, 1 read_only, 2 read_write),
@@ -22,11 +24,25 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::bundle::format::TableLayout;
-use crate::bundle::wire::{unzigzag, Reader};
 use crate::directory::ResourceRef;
 use crate::time::{Timestamp, DAY};
 use crate::token::{AccessMode, TokenKind, TokenRecord};
+use crate::wire::{unzigzag, Reader, Table};
+
+/// The token table of a bundle or delta: positions of its sections in the bytes, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TableLayout {
+    pub count: usize,
+    pub issued_at: Timestamp,
+    pub prefixes: usize,
+    pub blocks: usize,
+    pub records: (usize, usize),
+    pub strings: Table,
+    pub resources: Table,
+    pub scope_sets: Table,
+    pub ip_lists: Table,
+    pub removed: (usize, usize),
+}
 
 pub(crate) const LABEL: u8 = 1 << 5;
 pub(crate) const REVOKED: u8 = 1 << 6;
@@ -276,8 +292,7 @@ pub(crate) fn decode_record<'a>(r: &mut Reader<'a>, dict: &Dict<'a>, digest: [u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::pack::TokenTable;
-    use crate::bundle::wire::Table;
+    use crate::bundle::TokenTable;
     use crate::directory::ResourceKey;
 
     fn record(i: u8) -> TokenRecord {
@@ -374,6 +389,6 @@ mod tests {
         let table = TokenTable::of([&t], Timestamp::from_unix_seconds(0)).unwrap();
         let order = table.order();
         let [.., records] = table.sections(&order).unwrap();
-        assert_eq!(records.len(), crate::bundle::format::MIN_RECORD_LEN);
+        assert_eq!(records.len(), crate::bundle::MIN_RECORD_LEN);
     }
 }
