@@ -14,9 +14,16 @@
 //! - `profile`: scope catalogue, implications and route table (OpenAPI importer, Bitbucket built-in);
 //! - `pipeline`: client IP, credentials, token state, policy gates, route, scopes, resource,
 //!   permission; one [`Decision`] out, and a trace for [`Engine::explain`];
-//! - `bundle`: the signed digest bundle and its deltas, read zero-copy;
+//! - `token`: token kinds, formats and records, their digest order, and a bundle's record read
+//!   in place; `directory`, `policy`, `decision`: the resource tree, policies and decisions;
+//! - `bundle`: the signed digest bundle and its deltas (`open` gives the snapshot an
+//!   [`Engine`] keeps), read zero-copy;
 //! - `preview`, `audit`, `create`, `revoke`: the admin questions;
-//! - `wasm` (wasm32 only): the thin WebAssembly binding.
+//! - `time`, `error`, `wire`, `redact`: timestamps, errors, byte readers, and what a message
+//!   may quote of the input;
+//! - [`Engine`]: the facade over all of it; `wasm` (wasm32 only): the thin WebAssembly binding.
+//!
+//! The modules form no cycle and each uses only the layers below it (`tests/module_graph.rs`).
 
 mod audit;
 #[cfg_attr(
@@ -50,8 +57,8 @@ mod wire;
 pub use audit::{AuditReport, Finding, FindingKind, Severity};
 pub use bundle::build_delta_from_changes;
 pub use bundle::{
-    build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleBuilder, BundleInfo, BundleKind, KeyId,
-    KeyPair, PrivateKey, PublicKey, SectionSizes,
+    build_bundle, build_delta, generate_key_pair, inspect_bundle, BundleBuilder, BundleInfo, KeyId, KeyPair,
+    PrivateKey, PublicKey, SectionSizes,
 };
 pub use bundle::{PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
 pub use create::TokenSpec;
@@ -63,13 +70,11 @@ pub use estate::Estate;
 pub use pipeline::{Authorization, Headers, Request, RequestParts, Target, Verdict, METHOD_OVERRIDE_HEADERS};
 pub use policy::{ClientIpHeader, Network, Policies, Policy, TokenPermissions, UnknownRoute};
 pub use preview::{Flip, Outcome, PreviewReport, ReplayReport, ReplayRequest, TokenChange};
-pub use profile::{
-    is_read_method, method_level, profile_from_openapi, verb_level, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef,
-};
-pub use snapshot::{Meta, Snapshot, TokenSource, Unreadable};
+pub use profile::{profile_from_openapi, Profile, ProfileDoc, RouteDef, RouteMatch, ScopeDef};
+pub use snapshot::{Meta, Snapshot};
 pub use state::CompiledState;
 pub use time::{Timestamp, CLOCK_SKEW_SECONDS};
 pub use token::{
-    checksum_ok, digest_hex, digest_token, has_token_prefix, mint_from_seed, mint_token, parse_prefix, AccessMode,
-    Binding, BitbucketToken, MintedToken, Nets, Scopes, TokenFormat, TokenKind, TokenRecord, TokenView,
+    checksum_ok, digest_hex, digest_token, mint_from_seed, mint_token, parse_prefix, AccessMode, Binding,
+    BitbucketToken, MintedToken, TokenFormat, TokenKind, TokenRecord,
 };

@@ -69,7 +69,7 @@ impl Meta {
 
 /// Where token records come from: a map built from a state, or a zero-copy view over bundle
 /// bytes. Lookups decode one record; nothing decodes the whole table.
-pub trait TokenSource: Send + Sync {
+pub(crate) trait TokenSource: Send + Sync {
     /// The record whose secret has this SHA-256 digest.
     fn get(&self, digest: &[u8; 32]) -> Option<TokenRecord> {
         self.lookup(digest).ok().flatten()
@@ -103,7 +103,7 @@ pub trait TokenSource: Send + Sync {
 
 /// A token is listed but its record cannot be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Unreadable;
+pub(crate) struct Unreadable;
 
 /// Tokens held as decoded records, keyed by digest (the unsigned `fromState` path).
 #[derive(Clone, Debug, Default)]
@@ -171,10 +171,23 @@ impl Snapshot {
         self.expires_at
     }
 
-    /// The token records.
+    /// How many tokens there are.
     #[must_use]
-    pub fn tokens(&self) -> &dyn TokenSource {
-        self.tokens.as_ref()
+    pub fn token_count(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// The record of the token whose secret has this SHA-256 digest. Read from a bundle, a
+    /// record's `digest` keeps only its first 16 bytes (what lookups match on), the rest zero.
+    #[must_use]
+    pub fn token(&self, digest: &[u8; 32]) -> Option<TokenRecord> {
+        self.tokens.get(digest)
+    }
+
+    /// Every token record, in digest order, decoded one at a time (a record that cannot be read
+    /// is left out).
+    pub fn tokens(&self) -> impl Iterator<Item = TokenRecord> + '_ {
+        self.tokens.records()
     }
 
     /// Every token record, in digest order.

@@ -273,7 +273,7 @@ fn the_state_export_reads_back_as_the_same_snapshot() {
 
     let again = Engine::from_state_json(&exported.to_string()).unwrap();
     assert_eq!(again.snapshot().meta(), engine.snapshot().meta());
-    let records = |e: &Engine| e.snapshot().tokens().records().collect::<Vec<_>>();
+    let records = |e: &Engine| e.snapshot().tokens().collect::<Vec<_>>();
     assert_eq!(records(&again), records(&engine));
     assert_eq!(again.estate(now(), 8), engine.estate(now(), 8));
 

@@ -26,8 +26,8 @@ fn assert_like_state(engine: &Engine, state: &Value) {
     for s in SECRETS {
         assert_eq!(decisions(engine, s, now()), decisions(&unsigned, s, now()), "{s}");
     }
-    let ids: Vec<String> = engine.snapshot().tokens().records().map(|t| t.id).collect();
-    let want: Vec<String> = unsigned.snapshot().tokens().records().map(|t| t.id).collect();
+    let ids: Vec<String> = engine.snapshot().tokens().map(|t| t.id).collect();
+    let want: Vec<String> = unsigned.snapshot().tokens().map(|t| t.id).collect();
     assert_eq!(ids, want);
 }
 
@@ -364,7 +364,7 @@ fn a_bundle_cannot_be_written_back_as_a_state() {
     let exported = engine.state_json().unwrap();
     let again = Engine::from_state_json(&exported.to_string()).unwrap();
     assert_eq!(again.snapshot().meta(), engine.snapshot().meta());
-    let records = |e: &Engine| e.snapshot().tokens().records().collect::<Vec<_>>();
+    let records = |e: &Engine| e.snapshot().tokens().collect::<Vec<_>>();
     assert_eq!(records(&again), records(&engine));
     assert_eq!(again.state_json().unwrap(), exported, "a fixed point");
     assert!(!exported.to_string().contains("secret-t-"), "digests only, never a secret");

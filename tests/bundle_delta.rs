@@ -29,7 +29,7 @@ fn delta(base: &[u8], state: &Value) -> Vec<u8> {
 /// Everything observable about an engine, to prove a rejected delta changed nothing.
 fn observe(engine: &Engine) -> Value {
     let decisions: Vec<Value> = SECRETS.iter().map(|s| json!(decisions(engine, s, now()))).collect();
-    let ids: Vec<String> = engine.snapshot().tokens().records().map(|t| t.id).collect();
+    let ids: Vec<String> = engine.snapshot().tokens().map(|t| t.id).collect();
     json!({"info": serde_json::to_value(engine.info()).unwrap(), "decisions": decisions, "ids": ids})
 }
 
@@ -56,8 +56,8 @@ fn a_delta_revokes_adds_and_removes() {
     for s in SECRETS {
         assert_eq!(decisions(&engine, s, now()), decisions(&unsigned, s, now()), "{s}");
     }
-    let ids: Vec<String> = engine.snapshot().tokens().records().map(|t| t.id).collect();
-    let want: Vec<String> = unsigned.snapshot().tokens().records().map(|t| t.id).collect();
+    let ids: Vec<String> = engine.snapshot().tokens().map(|t| t.id).collect();
+    let want: Vec<String> = unsigned.snapshot().tokens().map(|t| t.id).collect();
     assert_eq!(ids, want);
     assert_eq!(engine.info().tokens, 4);
     assert_eq!(engine.info().issued_at, "2026-11-22T10:01:00Z");

@@ -97,7 +97,7 @@ fn fuzz_dir() -> PathBuf {
 
 /// The records of an engine by token id.
 fn records(engine: &Engine) -> Vec<TokenRecord> {
-    let mut out: Vec<TokenRecord> = engine.snapshot().tokens().records().collect();
+    let mut out: Vec<TokenRecord> = engine.snapshot().tokens().collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }

@@ -30,7 +30,7 @@ proptest! {
         // Every record comes back field for field (the iterated digest keeps only its prefix).
         let compiled = CompiledState::from_json(&json).unwrap();
         let state_tokens = compiled.tokens();
-        let records: Vec<_> = signed.snapshot().tokens().records().collect();
+        let records: Vec<_> = signed.snapshot().tokens().collect();
         prop_assert_eq!(records.len(), state_tokens.len());
         for (got, want) in records.iter().zip(state_tokens) {
             prop_assert_eq!(&got.digest[..16], &want.digest[..16]);
@@ -38,7 +38,7 @@ proptest! {
             let mut got = got.clone();
             got.digest = want.digest;
             prop_assert_eq!(&got, want);
-            prop_assert_eq!(signed.snapshot().tokens().get(&want.digest), Some(want.clone()));
+            prop_assert_eq!(signed.snapshot().token(&want.digest), Some(want.clone()));
         }
         // Deterministic.
         prop_assert_eq!(build(&state), bytes);
@@ -181,7 +181,7 @@ fn many_tokens_cross_block_boundaries() {
         assert_eq!(decision(&engine, &secret, now()).token.unwrap().id, format!("t-{i}"));
     }
     assert_eq!(decision(&engine, "s-100", now()).reason, Reason::UnknownToken);
-    assert_eq!(engine.snapshot().tokens().records().count(), 100);
+    assert_eq!(engine.snapshot().tokens().count(), 100);
 }
 
 #[test]

@@ -91,7 +91,7 @@ fn a_character_split_across_chunks_is_read_whole() {
     let at = line.find('☕').unwrap() + 1; // inside the three bytes of ☕
     let bundle = stream(&rest, &[&bytes[..at], &bytes[at..]]).unwrap();
     let engine = load(&bundle);
-    let record = engine.snapshot().tokens().get(&scopegate::digest_token("s-1")).unwrap();
+    let record = engine.snapshot().token(&scopegate::digest_token("s-1")).unwrap();
     assert_eq!(record.label.as_deref(), Some("café ☕"));
     assert_eq!(record.id, "t-ü");
 }
@@ -300,7 +300,7 @@ proptest! {
             (Ok(delta), Ok(bundle)) => {
                 let mut applied = load(&base);
                 applied.apply_delta(delta, now()).unwrap();
-                let records = |e: &scopegate::Engine| e.snapshot().tokens().records().collect::<Vec<_>>();
+                let records = |e: &scopegate::Engine| e.snapshot().tokens().collect::<Vec<_>>();
                 prop_assert_eq!(records(&applied), records(&load(bundle)), "{}", token);
             }
             (Err(a), Err(b)) => prop_assert_eq!(a, b, "{}", token),

@@ -315,9 +315,9 @@ impl<'a> TokenView<'a> {
 
     /// The record, decoded into owned values, carrying `digest`.
     #[must_use]
-    pub fn to_record(&self, digest: [u8; 32]) -> TokenRecord {
-        match &self.0 {
-            View::Record(r) => TokenRecord { digest, ..(*r).clone() },
+    pub fn to_record(self, digest: [u8; 32]) -> TokenRecord {
+        match self.0 {
+            View::Record(r) => TokenRecord { digest, ..r.clone() },
             View::Packed(p) => p.to_record(digest),
         }
     }
