@@ -23,7 +23,7 @@ use crate::token::TokenRecord;
 /// `{"id", "at"}` objects; `at` defaults to `issued_at`; an earlier revocation is kept), `remove`
 /// (token ids), `upsert` (token objects as in the state's `tokens`, compiled against the base's
 /// directory and profile; an existing id is replaced, even with a new secret), and the policy
-/// change keys of [`apply_policy_change`](crate::state::apply_policy_change). An id may appear
+/// change keys of [`Engine::with_policies`](crate::Engine::with_policies). An id may appear
 /// only once across `revoke`, `remove` and `upsert`.
 ///
 /// The changes are against the BASE bundle, not against a delta applied since: a delta is

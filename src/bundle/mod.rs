@@ -2,11 +2,10 @@
 //!
 //! # Organization
 //! - `keys`: Ed25519 key pairs, parsing, key ids;
-//! - `wire`: varints and offset tables, read without indexing;
 //! - `format`: header, signature check, section layout;
-//! - `record`: one token record and the shared tables it points into, read back;
-//! - `pack`: tokens packed and interned for a build, and the token table written from them;
-//! - `tokens`: the zero-copy [`TokenSource`](crate::TokenSource) over the verified bytes,
+//! - `pack`: tokens packed and interned for a build, and the token table written from them
+//!   (read back by `crate::token`'s `packed`; bytes by `crate::wire`);
+//! - `tokens`: the zero-copy `TokenSource` over the verified bytes,
 //!   and the overlay of a delta on its base;
 //! - `build`: `build_bundle`, `build_delta`;
 //! - `stream`: [`BundleBuilder`], a bundle from a state and its tokens streamed as NDJSON;

@@ -5,7 +5,7 @@
 //! drift apart, and a million tokens cost about 90 bytes each while they wait to be sorted,
 //! instead of a decoded `TokenRecord` with a dozen heap strings.
 //!
-//! The encoding is docs/bundle-format.md's (the decoder is `record.rs`). Table entries are
+//! The encoding is docs/bundle-format.md's (the decoder is `src/token/packed.rs`). Table entries are
 //! ranked by how many records use them, most used first, ties in value order, so common values
 //! get one-byte varint indexes and the output is deterministic (no hash-map order anywhere:
 //! the maps here only find an entry's number).
