@@ -260,6 +260,22 @@ struct Index {
     principals: HashMap<String, usize>,
 }
 
+impl Index {
+    /// The lookup indexes over a directory's lists.
+    fn of(repositories: &[Repository], principals: &[Principal]) -> Index {
+        let mut by_name: Vec<(u64, u32)> = repositories
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| u32::try_from(i).ok().map(|i| (folded_hash(&r.workspace, &r.slug), i)))
+            .collect();
+        by_name.sort_unstable();
+        Index {
+            repositories: by_name,
+            principals: principals.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect(),
+        }
+    }
+}
+
 /// FNV-1a over the ASCII-lower-cased bytes of a repository's workspace and slug: Bitbucket
 /// compares them without case.
 #[cfg_attr(scopegate_speed, optimize(speed))]
@@ -277,12 +293,13 @@ impl Directory {
         repositories: Vec<Repository>,
         principals: Vec<Principal>,
     ) -> Directory {
-        Directory { workspaces, projects, repositories, principals, index: Index::default() }.indexed()
+        let index = Index::of(&repositories, &principals);
+        Directory { workspaces, projects, repositories, principals, index }
     }
 
     /// The same resources with these principals, indexed for lookups.
     pub(crate) fn with_principals(self, principals: Vec<Principal>) -> Directory {
-        Directory { principals, index: Index::default(), ..self }.indexed()
+        Directory::new(self.workspaces, self.projects, self.repositories, principals)
     }
 
     /// The workspace slugs.
@@ -305,20 +322,6 @@ impl Directory {
     #[must_use]
     pub fn principals(&self) -> &[Principal] {
         &self.principals
-    }
-
-    /// Builds the lookup indexes over the lists.
-    fn indexed(mut self) -> Directory {
-        let mut repositories: Vec<(u64, u32)> = self
-            .repositories
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| u32::try_from(i).ok().map(|i| (folded_hash(&r.workspace, &r.slug), i)))
-            .collect();
-        repositories.sort_unstable();
-        self.index.repositories = repositories;
-        self.index.principals = self.principals.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        self
     }
 
     /// A principal by id.

@@ -1,7 +1,5 @@
 //! The public Rust API: an engine over one snapshot. The JavaScript API mirrors it.
 
-use std::borrow::Cow;
-
 use serde::Serialize;
 
 use crate::audit::{self, AuditReport};
@@ -82,7 +80,7 @@ impl Engine {
     /// signature, a delta where a bundle was expected, expired, or corrupt (counts that do not
     /// fit, sections out of order).
     pub fn load(bytes: &[u8], public_keys: &[PublicKey], now: Timestamp) -> Result<Engine, Error> {
-        Ok(Engine::opened(bundle::open(Cow::Borrowed(bytes), public_keys, now, None)?))
+        Ok(Engine::opened(bundle::open_borrowed(bytes, public_keys, now)?))
     }
 
     /// Like [`Engine::load`], keeping `bytes` as they are (no copy).
@@ -118,7 +116,7 @@ impl Engine {
         now: Timestamp,
         min_issued_at: Option<Timestamp>,
     ) -> Result<Engine, Error> {
-        Ok(Engine::opened(bundle::open(Cow::Owned(bytes), public_keys, now, min_issued_at)?))
+        Ok(Engine::opened(bundle::open(bytes, public_keys, now, min_issued_at)?))
     }
 
     fn opened((snapshot, bundle): (Snapshot, LoadedBundle)) -> Engine {
@@ -158,14 +156,9 @@ impl Engine {
     ) -> Result<(), Error> {
         let loaded = self
             .bundle
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| Error::Input("a delta applies only to an engine loaded from a signed bundle".into()))?;
-        if let Some((snapshot, bundle)) = bundle::apply_delta(loaded, bytes, now, min_issued_at)? {
-            // Nothing can fail past this point: the swap is the only change.
-            self.snapshot = snapshot;
-            self.bundle = Some(bundle);
-        }
-        Ok(())
+        bundle::apply_delta(loaded, &mut self.snapshot, bytes, now, min_issued_at)
     }
 
     /// The snapshot decisions are made from.

@@ -1,7 +1,6 @@
 //! Opening a verified bundle into a snapshot, applying deltas, reading a bundle's meta and
 //! profile sections back, and inspecting bundles. The `Engine` keeps what `open` returns.
 
-use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
@@ -86,26 +85,49 @@ fn check_times(h: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> 
 
 /// Opens a signed full bundle: the signature first, with the public key the bundle's key id
 /// names; then the times (expired, not yet valid, issued before `min_issued_at`), then the
-/// layout. The token table is not deserialised: lookups read the bytes in place. Borrowed
-/// bytes are copied once, after they verified (a rejected bundle costs no allocation).
+/// layout. The token table is not deserialised: lookups read the bytes in place.
 ///
 /// # Errors
 /// `Error::Bundle` saying why (see `Engine::load`).
 pub(crate) fn open(
-    bytes: Cow<'_, [u8]>,
+    bytes: Vec<u8>,
     public_keys: &[PublicKey],
     now: Timestamp,
     min_issued_at: Option<Timestamp>,
 ) -> Result<(Snapshot, LoadedBundle), Error> {
     let header = verify(&bytes, public_keys)?;
+    check_bundle(&header, now, min_issued_at)?;
+    opened(Arc::new(bytes), &header, public_keys)
+}
+
+/// Like [`open`], copying borrowed bytes once they verified: a rejected bundle costs no
+/// allocation.
+///
+/// # Errors
+/// As [`open`].
+pub(crate) fn open_borrowed(
+    bytes: &[u8],
+    public_keys: &[PublicKey],
+    now: Timestamp,
+) -> Result<(Snapshot, LoadedBundle), Error> {
+    let header = verify(bytes, public_keys)?;
+    check_bundle(&header, now, None)?;
+    opened(Arc::new(bytes.to_vec()), &header, public_keys)
+}
+
+/// A full bundle, within its times at `now`.
+fn check_bundle(header: &Header, now: Timestamp, min_issued_at: Option<Timestamp>) -> Result<(), Error> {
     if header.kind != BundleKind::Bundle {
         return Err(Error::Bundle(BundleError::WrongType("a full bundle, got a delta (apply it with apply_delta)")));
     }
-    check_times(&header, now, min_issued_at)?;
-    let bytes = Arc::new(bytes.into_owned());
-    let meta = decode_meta(&header, &bytes)?;
-    let profile = decode_profile(&header, &bytes)?;
-    let layout = TableLayout::parse(&header, &bytes)?;
+    check_times(header, now, min_issued_at)
+}
+
+/// The snapshot and loaded bundle of verified bytes.
+fn opened(bytes: Arc<Vec<u8>>, header: &Header, public_keys: &[PublicKey]) -> Result<(Snapshot, LoadedBundle), Error> {
+    let meta = decode_meta(header, &bytes)?;
+    let profile = decode_profile(header, &bytes)?;
+    let layout = TableLayout::parse(header, &bytes)?;
     let tokens = BundleTokens::new(Arc::clone(&bytes), layout);
     let snapshot = Snapshot::new(meta.clone(), profile.clone(), Some(header.expires_at), Arc::new(tokens.clone()));
     let base = Base { bytes, issued_at: header.issued_at, tokens, meta, profile, sha256: OnceLock::new() };
@@ -114,18 +136,20 @@ pub(crate) fn open(
     Ok((snapshot, loaded))
 }
 
-/// Applies a signed delta to `loaded` (see `Engine::apply_delta` for the rules): the snapshot
-/// and bundle to swap in, or `None` when `bytes` are the delta already applied.
+/// Applies a signed delta to `loaded` and the `snapshot` opened from it (see
+/// `Engine::apply_delta` for the rules), atomically: both are replaced once the new ones are
+/// complete, and left as they were on any error (or when `bytes` are the delta already applied).
 ///
 /// # Errors
 /// `Error::Bundle` for a delta with a bad signature or unknown key, built for another base,
 /// expired, not yet valid, stale, a rollback, or corrupt.
 pub(crate) fn apply_delta(
-    loaded: &LoadedBundle,
+    loaded: &mut LoadedBundle,
+    snapshot: &mut Snapshot,
     bytes: &[u8],
     now: Timestamp,
     min_issued_at: Option<Timestamp>,
-) -> Result<Option<(Snapshot, LoadedBundle)>, Error> {
+) -> Result<(), Error> {
     let header = verify(bytes, &loaded.keys)?;
     if header.kind != BundleKind::Delta {
         return Err(Error::Bundle(BundleError::WrongType("a delta, got a full bundle")));
@@ -152,7 +176,7 @@ pub(crate) fn apply_delta(
     }
     if own == Some(applying) {
         // Delivered again: the same delta, already in use.
-        return Ok(None);
+        return Ok(());
     }
     let (meta, profile) = if header.sections.first().copied().unwrap_or(0) == 0 {
         (base.meta.reissued(header.issued_at), base.profile.clone())
@@ -163,14 +187,11 @@ pub(crate) fn apply_delta(
     let delta = BundleTokens::new(Arc::new(bytes.to_vec()), layout).into_delta();
     check_disjoint(&delta)?;
     let tokens = OverlayTokens::new(base.tokens.clone(), delta);
-    let snapshot = Snapshot::new(meta, profile, Some(header.expires_at), Arc::new(tokens));
-    let bundle = LoadedBundle {
-        bytes: base.bytes.len().saturating_add(bytes.len()),
-        keys: loaded.keys.clone(),
-        base: Arc::clone(base),
-        delta: Some(applying),
-    };
-    Ok(Some((snapshot, bundle)))
+    // Nothing can fail past this point: the swap is the only change.
+    *snapshot = Snapshot::new(meta, profile, Some(header.expires_at), Arc::new(tokens));
+    loaded.bytes = base.bytes.len().saturating_add(bytes.len());
+    loaded.delta = Some(applying);
+    Ok(())
 }
 
 /// A digest both removed and changed by one delta is contradictory: refuse it.

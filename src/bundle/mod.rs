@@ -27,7 +27,7 @@ pub use build::{build_bundle, build_delta};
 pub(crate) use changes::apply_to_snapshot;
 pub use changes::build_delta_from_changes;
 pub use keys::{generate_key_pair, KeyId, KeyPair, PrivateKey, PublicKey, PRIVATE_KEY_PREFIX, PUBLIC_KEY_PREFIX};
-pub(crate) use load::{apply_delta, open, LoadedBundle};
+pub(crate) use load::{apply_delta, open, open_borrowed, LoadedBundle};
 pub use load::{inspect_bundle, BundleInfo, SectionSizes};
 pub use stream::BundleBuilder;
 

@@ -315,9 +315,10 @@ impl<'a> TokenView<'a> {
 
     /// The record, decoded into owned values, carrying `digest`.
     #[must_use]
-    pub fn to_record(self, digest: [u8; 32]) -> TokenRecord {
-        match self.0 {
-            View::Record(r) => TokenRecord { digest, ..r.clone() },
+    #[expect(clippy::wrong_self_convention, reason = "a view is large (a bundle's record read in place): borrowed")]
+    pub fn to_record(&self, digest: [u8; 32]) -> TokenRecord {
+        match &self.0 {
+            View::Record(r) => TokenRecord { digest, ..(*r).clone() },
             View::Packed(p) => p.to_record(digest),
         }
     }
