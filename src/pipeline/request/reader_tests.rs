@@ -12,6 +12,9 @@ use crate::profile::{percent_decode, RequestPath, MAX_PATH_LEN, MAX_SEGMENTS};
 mod old {
     use std::borrow::Cow;
 
+    // NOTE: the authority is read as before (`absolute`, `check_authority`: unchanged); only
+    // the path's reading is the old one.
+    use super::super::{absolute, check_authority};
     use super::{percent_decode, RequestPath, Target, MAX_PATH_LEN, MAX_SEGMENTS, MAX_URL_LEN};
 
     pub(super) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
@@ -41,84 +44,6 @@ mod old {
         let path = if path.is_empty() { "/" } else { path };
         check_path(path)?;
         Ok(Target { path, query })
-    }
-
-    /// The text after `http://` or `https://` (scheme in any case), or `None` for origin-form.
-    fn absolute(url: &str) -> Option<&str> {
-        ["http://", "https://"].into_iter().find_map(|scheme| {
-            let head = url.get(..scheme.len())?;
-            head.eq_ignore_ascii_case(scheme).then(|| url.get(scheme.len()..)).flatten()
-        })
-    }
-
-    /// An authority a WHATWG parser delimits where the gate does and accepts: `[userinfo@]host
-    /// [:port]`. The host matters only for that: letters, digits, `-`, `_` in dot-separated labels
-    /// (no IDNA `xn--` labels to decode, and a name ending in a number must be a dotted-quad IPv4
-    /// address), or a bracketed IPv6 address. No `\\` (a WHATWG parser reads it as `/`), no `%`
-    /// (hosts are percent-decoded). The port is digits up to 65535.
-    fn check_authority(authority: &str) -> Result<(), &'static str> {
-        const BAD: &str = "the URL's host is not one a standard URL parser reads the same way";
-        if authority.contains(['\\', '%']) {
-            return Err(BAD);
-        }
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let port = if let Some(v6) = host_port.strip_prefix('[') {
-            let (inside, after) = v6.split_once(']').ok_or(BAD)?;
-            inside.parse::<std::net::Ipv6Addr>().map_err(|_| BAD)?;
-            match after {
-                "" => None,
-                _ => Some(after.strip_prefix(':').ok_or(BAD)?),
-            }
-        } else {
-            let (host, port) = match host_port.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (host_port, None),
-            };
-            if !host_ok(host) {
-                return Err(BAD);
-            }
-            port
-        };
-        // An empty port is no port; otherwise digits up to 65535.
-        let port_ok = port.is_none_or(|p| {
-            p.is_empty()
-                || (p.len() <= 5
-                    && p.bytes().all(|b| b.is_ascii_digit())
-                    && p.parse::<u32>().is_ok_and(|n| n <= 65_535))
-        });
-        if port_ok {
-            Ok(())
-        } else {
-            Err(BAD)
-        }
-    }
-
-    /// A host name both readings agree on (see [`check_authority`]).
-    fn host_ok(host: &str) -> bool {
-        let name = host.strip_suffix('.').unwrap_or(host);
-        let labels = || name.split('.');
-        let plain = |l: &str| {
-            !l.is_empty()
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                && !l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
-        };
-        if name.is_empty() || !labels().all(plain) {
-            return false;
-        }
-        // WHATWG reads a name whose last label is a number (`0x1f` too) as an IPv4 address.
-        let last = labels().next_back().unwrap_or_default();
-        let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
-            && last.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
-        let numeric = hex || last.bytes().all(|b| b.is_ascii_digit());
-        if !numeric {
-            return true;
-        }
-        labels().count() == 4
-            && labels().all(|l| {
-                l.bytes().all(|b| b.is_ascii_digit())
-                    && (l.len() == 1 || !l.starts_with('0'))
-                    && l.parse::<u16>().is_ok_and(|n| n <= 255)
-            })
     }
 
     /// A path that names one thing, read the same by the gate and the origin. The router reads
