@@ -735,24 +735,51 @@ function headerText(headers) {
  * Every header is checked as `headerText` checks it.
  */
 function pickHeaders(headers, ipHeader, parts) {
-  const joins = ipHeader === "x-forwarded-for" || ipHeader === "forwarded";
   parts.authCount = 0;
   parts.auth = "";
   parts.ip = undefined;
   parts.overrides = 0;
-  eachHeader(headers, (name, value) => {
-    const lower = name.toLowerCase();
-    if (lower === "authorization") {
-      if (parts.authCount++ === 0) parts.auth = value;
-    } else if (lower === ipHeader) {
-      if (parts.ip === undefined) parts.ip = value;
-      else if (joins) parts.ip += "," + value;
-    } else {
-      const i = OVERRIDE_HEADERS.indexOf(lower);
-      if (i >= 0) parts.overrides |= 1 << i;
-    }
-  });
+  if (isPlainObject(headers)) return pickPlainHeaders(headers, ipHeader, parts);
+  eachHeader(headers, (name, value) => pickHeader(name, value, ipHeader, parts));
   return parts;
+}
+
+/**
+ * `pickHeaders` for the usual shape, `{ name: value | [values] }`: the own enumerable names in
+ * `Object.entries` order, without its array of pairs or a call per header, and a name lower-cased
+ * only when it is as long as one the engine reads.
+ */
+function pickPlainHeaders(headers, ipHeader, parts) {
+  const names = Object.keys(headers);
+  for (let k = 0; k < names.length; k++) {
+    const name = names[k];
+    const value = headers[name];
+    if (typeof value === "string") {
+      pickHeader(header(name, value), value, ipHeader, parts);
+    } else if (Array.isArray(value)) {
+      for (const v of value) pickHeader(header(name, v), v, ipHeader, parts);
+    } else {
+      header(name, value); // throws: not a string
+    }
+  }
+  return parts;
+}
+
+/** The lengths of the names `pickHeader` looks for (besides the client-IP header's). */
+const PICKED_LENGTHS = new Set(["authorization", ...OVERRIDE_HEADERS].map((n) => n.length));
+
+function pickHeader(name, value, ipHeader, parts) {
+  if (name.length !== ipHeader.length && !PICKED_LENGTHS.has(name.length)) return;
+  const lower = name.toLowerCase();
+  if (lower === "authorization") {
+    if (parts.authCount++ === 0) parts.auth = value;
+  } else if (lower === ipHeader) {
+    if (parts.ip === undefined) parts.ip = value;
+    else if (ipHeader === "x-forwarded-for" || ipHeader === "forwarded") parts.ip += "," + value;
+  } else {
+    const i = OVERRIDE_HEADERS.indexOf(lower);
+    if (i >= 0) parts.overrides |= 1 << i;
+  }
 }
 
 /** A Fetch `Headers` read by name: the values it combines are what its `entries()` give. */

@@ -141,13 +141,16 @@ pub(crate) const OVERRIDE_SHIFT: u32 = 4; // 3 bits, `METHOD_OVERRIDE_HEADERS` o
 #[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn check(engine: &Engine, areas: &mut Areas, lens: [usize; 5], flags: u32, now: Timestamp) -> u32 {
     let Areas { request, out, text } = areas;
+    // NOTE: one UTF-8 check over the five parts, then each cut at a character boundary (`get`):
+    // the same as checking each part, for one call instead of five.
+    let total = lens.iter().try_fold(0usize, |sum, &len| sum.checked_add(len));
+    let Some(all) = total.and_then(|total| request.get(..total)).and_then(|b| std::str::from_utf8(b).ok()) else {
+        return FULL;
+    };
     let mut parts = [""; 5];
     let mut at = 0usize;
     for (part, &len) in parts.iter_mut().zip(&lens) {
-        let Some(bytes) = at.checked_add(len).and_then(|end| request.get(at..end)) else {
-            return FULL;
-        };
-        let Ok(s) = std::str::from_utf8(bytes) else {
+        let Some(s) = all.get(at..at + len) else {
             return FULL;
         };
         *part = s;

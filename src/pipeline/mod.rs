@@ -21,7 +21,7 @@ use ipnet::IpNet;
 use crate::decision::{Decision, Effect, Reason, Required, Step, TokenSummary};
 use crate::directory::{Level, Principal, ResourceRef};
 use crate::policy::{canonical_ip, PasswordAuth, Policy, Switch, UnknownRoute};
-use crate::profile::{decode_path, Hit, Profile, RequestPath, RouteView};
+use crate::profile::{Hit, Profile, RequestPath, RouteView};
 use crate::snapshot::Snapshot;
 use crate::time::{Timestamp, CLOCK_SKEW_SECONDS, DAY};
 use crate::token::{digest_token, parse_prefix, AccessMode, Binding, TokenFormat, TokenKind, TokenRecord, TokenView};
@@ -548,18 +548,12 @@ impl<'a, 'r> Context<'a, 'r> {
             trace.step("request", false, || format!("carries `{name}`: the origin might serve another method"));
             return Err(Stop::MethodOverride(name));
         }
-        let target = match request::read_target(self.request.url) {
-            Ok(target) => target,
+        let (target, path) = match request::read_request_target(self.request.url) {
+            Ok(read) => read,
             Err(why) => {
                 trace.step("request", false, || why.into());
                 return Err(Stop::BadUrl(why));
             }
-        };
-        // The request step checked the path by the router's rules: it decodes.
-        let Some(path) = decode_path(target.path) else {
-            const WHY: &str = "the path has a bad percent escape, a control character, or too many segments";
-            trace.step("request", false, || WHY.into());
-            return Err(Stop::BadUrl(WHY));
         };
         trace.step("request", true, || format!("{} {}", method.to_ascii_uppercase(), target.path));
         self.target = Some(target);

@@ -4,6 +4,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::profile::{read_path, PathFault, RequestPath};
+
 /// Request headers in arrival order; names compare case-insensitively.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Headers(pub Vec<(String, String)>);
@@ -277,14 +279,28 @@ pub struct Target<'a> {
 
 #[cfg_attr(scopegate_speed, optimize(speed))]
 pub(crate) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
+    read_request_target(url).map(|(target, _)| target)
+}
+
+/// The request target and its path as the router reads it (split into segments, decoded), from
+/// one scan of the URL and one of its path.
+#[cfg_attr(scopegate_speed, optimize(speed))]
+pub(crate) fn read_request_target(url: &str) -> Result<(Target<'_>, RequestPath<'_>), &'static str> {
     if url.len() > MAX_URL_LEN {
         return Err("the URL is longer than 16384 bytes");
     }
-    if url.bytes().any(|b| b <= b' ' || b == 0x7F) {
-        return Err("the URL contains white space or a control character");
+    // One scan: white space and control characters anywhere, and where the fragment starts (it
+    // never reaches the origin).
+    let mut end = url.len();
+    for (i, &b) in url.as_bytes().iter().enumerate() {
+        if b <= b' ' || b == 0x7F {
+            return Err("the URL contains white space or a control character");
+        }
+        if b == b'#' && end == url.len() {
+            end = i;
+        }
     }
-    // The fragment never reaches the origin.
-    let url = url.split('#').next().unwrap_or_default();
+    let url = url.get(..end).unwrap_or_default();
     let rest = match absolute(url) {
         Some(after_scheme) => {
             let end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
@@ -301,8 +317,8 @@ pub(crate) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
         None => (rest, None),
     };
     let path = if path.is_empty() { "/" } else { path };
-    check_path(path)?;
-    Ok(Target { path, query })
+    let read = read_path(path).map_err(fault_message)?;
+    Ok((Target { path, query }, read))
 }
 
 /// The text after `http://` or `https://` (scheme in any case), or `None` for origin-form.
@@ -384,36 +400,21 @@ fn host_ok(host: &str) -> bool {
         })
 }
 
-/// A path that names one thing, read the same by the gate and the origin. The router reads
-/// paths with the same rules ([`crate::profile::decode_path`]); the checks before it only say
-/// which rule a path breaks.
-#[cfg_attr(scopegate_speed, optimize(speed))]
-fn check_path(path: &str) -> Result<(), &'static str> {
-    let has = |escape: &[u8]| path.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(escape));
-    let segments = || path.split('/').skip(1);
-    if segments().any(|s| s == "." || s == "..") {
-        return Err("the path has a `.` or `..` segment");
+/// Why a path that does not name one thing, read the same by the gate and the origin, is
+/// refused. The router reads paths with the same reader ([`crate::profile::read_path`]).
+fn fault_message(fault: PathFault) -> &'static str {
+    match fault {
+        PathFault::DotSegment => "the path has a `.` or `..` segment",
+        PathFault::EncodedDot => "the path has an encoded dot (`%2e`)",
+        PathFault::EncodedSeparator => "the path has an encoded `/`, or a `\\` (which some servers read as `/`)",
+        PathFault::Semicolon => "the path has a `;` (which some servers read as the start of a parameter)",
+        PathFault::EmptySegment => "the path has an empty segment (`//`)",
+        PathFault::Undecodable => "the path has a bad percent escape, a control character, or too many segments",
     }
-    if has(b"%2e") {
-        return Err("the path has an encoded dot (`%2e`)");
-    }
-    if has(b"%2f") || has(b"%5c") || path.contains('\\') {
-        return Err("the path has an encoded `/`, or a `\\` (which some servers read as `/`)");
-    }
-    if path.contains(';') {
-        return Err("the path has a `;` (which some servers read as the start of a parameter)");
-    }
-    // One trailing `/` is allowed (`/2.0/user/`); any other empty segment is not.
-    let inner = path.get(1..).unwrap_or_default();
-    let inner = inner.strip_suffix('/').unwrap_or(inner);
-    if path != "/" && inner.split('/').any(str::is_empty) {
-        return Err("the path has an empty segment (`//`)");
-    }
-    if crate::profile::decode_path(path).is_none() {
-        return Err("the path has a bad percent escape, a control character, or too many segments");
-    }
-    Ok(())
 }
+
+#[cfg(test)]
+mod reader_tests;
 
 #[cfg(test)]
 mod tests {

@@ -194,60 +194,174 @@ impl RequestPath<'_> {
 
     /// The byte ranges of the segments in `joined`, into `out`; how many (`None` if more than
     /// `out` holds).
+    #[cfg_attr(scopegate_speed, optimize(speed))]
     pub(crate) fn bounds(&self, out: &mut [(u16, u16)]) -> Option<usize> {
+        let bytes = self.joined.as_bytes();
         let mut count = 0;
-        let mut start = 0usize;
-        for (i, b) in self.joined.bytes().enumerate().skip(1).chain(std::iter::once((self.joined.len(), b'/'))) {
-            if b != b'/' {
-                continue;
-            }
-            let from = start + 1;
-            if i > from {
-                *out.get_mut(count)? = (u16::try_from(from).ok()?, u16::try_from(i).ok()?);
+        let mut from = 1usize;
+        let mut push = |from: usize, to: usize| -> Option<()> {
+            if to > from {
+                *out.get_mut(count)? = (u16::try_from(from).ok()?, u16::try_from(to).ok()?);
                 count += 1;
             }
-            start = i;
+            Some(())
+        };
+        for (i, &b) in bytes.iter().enumerate().skip(1) {
+            if b == b'/' {
+                push(from, i)?;
+                from = i + 1;
+            }
         }
+        push(from, bytes.len())?;
         Some(count)
     }
 }
 
-/// Splits and percent-decodes a request path. `None` (no route) for anything that could address
-/// another resource than it seems to: an encoded `/` or `\`, a `.` or `..` segment, an empty
-/// segment, a control character, bad percent-encoding or too much input.
+/// Why a request path cannot be read one way, in the order the request step reports them (a
+/// path with several faults is refused for the first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PathFault {
+    /// A `.` or `..` segment.
+    DotSegment,
+    /// `%2e`.
+    EncodedDot,
+    /// `%2f`, `%5c` or a `\`.
+    EncodedSeparator,
+    /// A `;`.
+    Semicolon,
+    /// An empty segment (other than one trailing `/`).
+    EmptySegment,
+    /// A bad escape, a control character, a `?` or `#` (raw or decoded), decoded bytes that are
+    /// not UTF-8, or too much input.
+    Undecodable,
+}
+
+impl PathFault {
+    const ORDER: [PathFault; 6] = [
+        PathFault::DotSegment,
+        PathFault::EncodedDot,
+        PathFault::EncodedSeparator,
+        PathFault::Semicolon,
+        PathFault::EmptySegment,
+        PathFault::Undecodable,
+    ];
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Splits and percent-decodes a request path for the router alone ([`Profile::match_route`]).
+/// `None` (no route) for anything that could address another resource than it seems to; unlike
+/// the request step ([`read_path`]), a `;` and an encoded dot inside a segment are read (as
+/// themselves), since no decision follows from this reading alone.
+///
+/// [`Profile::match_route`]: super::Profile::match_route
 pub(crate) fn decode_path(path: &str) -> Option<RequestPath<'_>> {
-    if path.len() > MAX_PATH_LEN {
-        return None;
-    }
+    read(path, PathFault::Semicolon.bit() | PathFault::EncodedDot.bit()).ok()
+}
+
+/// Reads a request path in one pass over its bytes: every [`PathFault`] is looked for at once,
+/// and the path is decoded (a copy) only when it has a `%`. Refused: anything that could
+/// address another resource than it seems to (an encoded `/` or `\`, a `.` or `..` segment,
+/// an empty segment, a control character, bad percent-encoding or too much input).
+#[cfg_attr(scopegate_speed, optimize(speed))]
+pub(crate) fn read_path(path: &str) -> Result<RequestPath<'_>, PathFault> {
+    read(path, 0)
+}
+
+/// [`read_path`], with the faults in `tolerated` let through (a decoded segment is still never
+/// `.`, `..`, or one with a `/`, `\`, `?`, `#` or a control character).
+#[cfg_attr(scopegate_speed, optimize(speed))]
+fn read(path: &str, tolerated: u8) -> Result<RequestPath<'_>, PathFault> {
     if path == "/" {
-        return Some(RequestPath { joined: Cow::Borrowed("/"), trailing_slash: false });
+        return Ok(RequestPath { joined: Cow::Borrowed("/"), trailing_slash: false });
     }
-    let rest = path.strip_prefix('/')?;
+    let Some(rest) = path.strip_prefix('/') else { return Err(PathFault::Undecodable) };
     let (rest, trailing_slash) = match rest.strip_suffix('/') {
         Some(r) => (r, true),
         None => (rest, false),
     };
-    let needs_decoding = rest.contains('%');
-    let mut joined = if needs_decoding { Some(String::with_capacity(path.len())) } else { None };
-    for (count, raw) in rest.split('/').enumerate() {
-        if count >= MAX_SEGMENTS || !segment_ok(raw) {
-            return None;
-        }
-        if let Some(out) = joined.as_mut() {
-            let segment = percent_decode(raw)?;
-            if segment.contains('/') || !segment_ok(&segment) {
-                return None;
+    let bytes = rest.as_bytes();
+    let mut faults = if path.len() > MAX_PATH_LEN { PathFault::Undecodable.bit() } else { 0 };
+    let mut escaped = false;
+    let mut segments = 0usize;
+    let mut start = 0usize;
+    let mut previous = 0u8;
+    // One step past the end: the last segment ends there as at a `/`.
+    for i in 0..=bytes.len() {
+        let Some(&b) = bytes.get(i) else {
+            faults |= segment_faults(bytes.get(start..).unwrap_or_default(), &mut segments);
+            break;
+        };
+        match b {
+            b'/' => {
+                faults |= segment_faults(bytes.get(start..i).unwrap_or_default(), &mut segments);
+                start = i + 1;
             }
-            out.push('/');
-            out.push_str(&segment);
+            b'%' => {
+                escaped = true;
+                // NOTE: no skipping past an escape: `%%2e` still has a `%2e` (and the hex
+                // digits after a good escape are harmless bytes).
+                match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                    (Some(hi), Some(lo)) => match (hi << 4) | lo {
+                        b'.' => faults |= PathFault::EncodedDot.bit(),
+                        b'/' | b'\\' => faults |= PathFault::EncodedSeparator.bit(),
+                        _ => {}
+                    },
+                    _ => faults |= PathFault::Undecodable.bit(),
+                }
+            }
+            b'\\' => faults |= PathFault::EncodedSeparator.bit(),
+            b';' => faults |= PathFault::Semicolon.bit(),
+            // C1 controls (U+0080..=U+009F) are `0xC2 0x80..=0x9F` in UTF-8.
+            _ if b < 0x20
+                || b == 0x7F
+                || b == b'?'
+                || b == b'#'
+                || (previous == 0xC2 && (0x80..=0x9F).contains(&b)) =>
+            {
+                faults |= PathFault::Undecodable.bit();
+            }
+            _ => {}
         }
+        previous = b;
     }
-    let joined = match joined {
-        Some(s) => Cow::Owned(s),
+    let faults = faults & !tolerated;
+    if faults != 0 {
+        let first = PathFault::ORDER.into_iter().find(|f| faults & f.bit() != 0);
+        return Err(first.unwrap_or(PathFault::Undecodable));
+    }
+    if !escaped {
         // Same text as the input: borrow it, no allocation on the common path.
-        None => Cow::Borrowed(path.get(..rest.len() + 1)?),
+        let joined = path.get(..rest.len() + 1).ok_or(PathFault::Undecodable)?;
+        return Ok(RequestPath { joined: Cow::Borrowed(joined), trailing_slash });
+    }
+    let mut joined = String::with_capacity(path.len());
+    for raw in rest.split('/') {
+        let segment = percent_decode(raw).ok_or(PathFault::Undecodable)?;
+        if segment.contains('/') || !segment_ok(&segment) {
+            return Err(PathFault::Undecodable);
+        }
+        joined.push('/');
+        joined.push_str(&segment);
+    }
+    Ok(RequestPath { joined: Cow::Owned(joined), trailing_slash })
+}
+
+/// The faults of one raw segment as a whole (empty, `.` or `..`), and one more segment counted.
+#[cfg_attr(scopegate_speed, optimize(speed))]
+fn segment_faults(segment: &[u8], segments: &mut usize) -> u8 {
+    *segments += 1;
+    let mut faults = match segment {
+        b"" => PathFault::EmptySegment.bit(),
+        b"." | b".." => PathFault::DotSegment.bit(),
+        _ => 0,
     };
-    Some(RequestPath { joined, trailing_slash })
+    if *segments > MAX_SEGMENTS {
+        faults |= PathFault::Undecodable.bit();
+    }
+    faults
 }
 
 /// A segment that names one thing: not empty, not `.` or `..`, no `\` (a separator for some
