@@ -33,7 +33,7 @@ use routes::{Fits, RouteTable, MAX_METHOD_LEN};
 // The request step reads paths with the same rules the router matches them by.
 pub(crate) use template::{decode_path, read_path, PathFault, RequestPath};
 #[cfg(test)]
-pub(crate) use template::{percent_decode, MAX_PATH_LEN, MAX_SEGMENTS};
+pub(crate) use template::{percent_decode, segment_ok, MAX_PATH_LEN, MAX_SEGMENTS};
 
 // NOTE: no `skip_serializing_if` on these types: bundles carry a `ProfileDoc` in postcard, which
 // is not self-describing and cannot read a struct with fields left out.

@@ -366,7 +366,7 @@ fn segment_faults(segment: &[u8], segments: &mut usize) -> u8 {
 
 /// A segment that names one thing: not empty, not `.` or `..`, no `\` (a separator for some
 /// servers behind the edge), no `?` or `#` (cannot be in a path), no control character.
-fn segment_ok(segment: &str) -> bool {
+pub(crate) fn segment_ok(segment: &str) -> bool {
     if segment.is_empty() || segment == "." || segment == ".." {
         return false;
     }

@@ -6,16 +6,16 @@
 use proptest::prelude::*;
 
 use super::{read_request_target, Target, MAX_URL_LEN};
-use crate::profile::{percent_decode, RequestPath, MAX_PATH_LEN, MAX_SEGMENTS};
+use crate::profile::{percent_decode, segment_ok, RequestPath, MAX_PATH_LEN, MAX_SEGMENTS};
 
 /// The reader before phase 3: about ten passes over the path.
 mod old {
     use std::borrow::Cow;
 
-    // NOTE: the authority is read as before (`absolute`, `check_authority`: unchanged); only
-    // the path's reading is the old one.
-    use super::super::{absolute, check_authority};
-    use super::{percent_decode, RequestPath, Target, MAX_PATH_LEN, MAX_SEGMENTS, MAX_URL_LEN};
+    // NOTE: the authority and the split into path and query are read as before
+    // (`split_target`: unchanged); only the path's reading is the old one.
+    use super::super::split_target;
+    use super::{percent_decode, segment_ok, RequestPath, Target, MAX_PATH_LEN, MAX_SEGMENTS, MAX_URL_LEN};
 
     pub(super) fn read_target(url: &str) -> Result<Target<'_>, &'static str> {
         if url.len() > MAX_URL_LEN {
@@ -26,24 +26,9 @@ mod old {
         }
         // The fragment never reaches the origin.
         let url = url.split('#').next().unwrap_or_default();
-        let rest = match absolute(url) {
-            Some(after_scheme) => {
-                let end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
-                let authority = after_scheme.get(..end).unwrap_or_default();
-                check_authority(authority)?;
-                after_scheme.get(end..).unwrap_or_default()
-            }
-            None if url.starts_with("//") => return Err("a path cannot start with `//`"),
-            None if url.starts_with('/') => url,
-            None => return Err("expected a path starting with `/` or an `http://` or `https://` URL"),
-        };
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (rest, None),
-        };
-        let path = if path.is_empty() { "/" } else { path };
-        check_path(path)?;
-        Ok(Target { path, query })
+        let target = split_target(url)?;
+        check_path(target.path)?;
+        Ok(target)
     }
 
     /// A path that names one thing, read the same by the gate and the origin. The router reads
@@ -109,24 +94,6 @@ mod old {
             None => Cow::Borrowed(path.get(..rest.len() + 1)?),
         };
         Some(RequestPath { joined, trailing_slash })
-    }
-
-    /// A segment that names one thing: not empty, not `.` or `..`, no `\` (a separator for some
-    /// servers behind the edge), no `?` or `#` (cannot be in a path), no control character.
-    fn segment_ok(segment: &str) -> bool {
-        if segment.is_empty() || segment == "." || segment == ".." {
-            return false;
-        }
-        let mut previous = 0u8;
-        for &b in segment.as_bytes() {
-            // C1 controls (U+0080..=U+009F) are `0xC2 0x80..=0x9F` in UTF-8.
-            let c1 = previous == 0xC2 && (0x80..=0x9F).contains(&b);
-            if b < 0x20 || b == 0x7F || b == b'\\' || b == b'?' || b == b'#' || c1 {
-                return false;
-            }
-            previous = b;
-        }
-        true
     }
 }
 
